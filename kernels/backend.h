@@ -1,0 +1,104 @@
+// Backend: the one interface through which models run ops and hold device memory.
+//
+// A backend owns everything device-side: buffers (weights, activations, the state arena) and
+// copies between them. Layers above hold opaque Buffer handles and pointers from data(); they
+// never include a device header. The CPU backend (kernels/cpu) is the fp32 reference and the
+// fallback; the CUDA backend (kernels/cuda) implements the same ops with the same argument
+// structs, so the parity suite calls both identically.
+//
+// Thread safety: a backend is used by one thread at a time (the engine's scheduler thread),
+// except bytes_copied(), which may be read from any thread.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "core/status.h"
+#include "core/tensor.h"
+#include "kernels/ops.h"
+#include "kernels/sampling.h"
+
+namespace arbor::kernels {
+
+enum class DeviceKind { kCpu, kCuda };
+std::string_view device_kind_name(DeviceKind kind);
+
+// Memory owned by a backend. data() is a host pointer on the CPU backend and a device pointer on
+// the CUDA backend; only the owning backend's ops may dereference it.
+class Buffer {
+ public:
+  virtual ~Buffer() = default;
+  void* data() const { return data_; }
+  std::size_t bytes() const { return bytes_; }
+
+ protected:
+  Buffer(void* data, std::size_t bytes) : data_(data), bytes_(bytes) {}
+
+ private:
+  void* data_;
+  std::size_t bytes_;
+};
+using BufferPtr = std::unique_ptr<Buffer>;
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+  Backend(const Backend&) = delete;
+  Backend& operator=(const Backend&) = delete;
+
+  virtual std::string_view name() const = 0;
+  virtual DeviceKind device() const = 0;
+  // The dtype weights are stored in for this backend (fp32 on the CPU reference).
+  virtual DType weight_dtype() const = 0;
+
+  // ---- memory ---------------------------------------------------------------------------------
+  // Returns ResourceExhausted when the device is out of memory.
+  virtual StatusOr<BufferPtr> alloc(std::size_t bytes) = 0;
+  virtual Status upload(const Buffer& dst, std::size_t offset, const void* src,
+                        std::size_t bytes) = 0;
+  virtual Status download(void* dst, const Buffer& src, std::size_t offset,
+                          std::size_t bytes) = 0;
+  virtual Status fill_zero(const Buffer& dst, std::size_t offset, std::size_t bytes) = 0;
+  // Device-to-device copy. Every byte goes through here and is counted, so "bytes copied by
+  // fork" is a measurement.
+  Status copy(const Buffer& dst, std::size_t dst_offset, const Buffer& src,
+              std::size_t src_offset, std::size_t bytes);
+  std::uint64_t bytes_copied() const { return bytes_copied_.load(std::memory_order_relaxed); }
+  // Waits for queued device work (a no-op on the CPU).
+  virtual Status synchronize() { return Status(); }
+
+  // ---- ops (argument contracts in ops.h and sampling.h) ----------------------------------------
+  // supports() says whether this backend has a kernel for these shapes and dtypes.
+  virtual bool supports(const Conv1dArgs&) const { return true; }
+  virtual bool supports(const Mamba1ScanArgs&) const { return true; }
+  virtual bool supports(const Mamba2ScanArgs&) const { return true; }
+
+  virtual Status embedding(const EmbeddingArgs& args) = 0;
+  virtual Status rms_norm(const RmsNormArgs& args) = 0;
+  virtual Status gated_rms_norm(const GatedRmsNormArgs& args) = 0;
+  virtual Status linear(const LinearArgs& args) = 0;
+  virtual Status conv1d(const Conv1dArgs& args) = 0;
+  virtual Status mamba1_scan(const Mamba1ScanArgs& args) = 0;
+  virtual Status mamba2_scan(const Mamba2ScanArgs& args) = 0;
+  virtual Status log_softmax(const LogSoftmaxArgs& args) = 0;
+  virtual Status sample(const SampleArgs& args) = 0;
+
+ protected:
+  Backend() = default;
+  virtual Status copy_impl(const Buffer& dst, std::size_t dst_offset, const Buffer& src,
+                           std::size_t src_offset, std::size_t bytes) = 0;
+
+ private:
+  std::atomic<std::uint64_t> bytes_copied_{0};
+};
+
+// Creates the backend for `kind`. Returns Unimplemented for CUDA in a build without CUDA, and
+// Unavailable when the build has CUDA but no device is present.
+StatusOr<std::unique_ptr<Backend>> make_backend(DeviceKind kind);
+StatusOr<DeviceKind> parse_device_kind(std::string_view name);  // "cpu" | "cuda"
+
+}  // namespace arbor::kernels
