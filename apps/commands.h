@@ -1,0 +1,31 @@
+// The arbor subcommands. Each takes the whole argv (argv[1] is its name) and returns the exit
+// status of ARCHITECTURE.md: 0 success, 1 a failure while running, 2 a usage, config or input
+// error, 130 interrupted. Machine-readable output goes to stdout; messages to stderr.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+
+namespace arbor::apps {
+
+struct Command {
+  std::string name;
+  std::string summary;  // one line for `arbor --help`
+  std::function<int(int argc, char** argv)> run;
+};
+
+// Every command, registered in apps/main.cpp.
+const std::vector<Command>& commands();
+
+// Prints "arbor <command>: <message>" to stderr and returns the exit status for `status`:
+// 2 for input errors (invalid argument, not found, unimplemented, data loss, out of range,
+// failed precondition), 130 for cancelled, 1 otherwise.
+int report_error(const std::string& command, const Status& status);
+
+// Prints one JSON document (or one JSON line) to stdout.
+void print_json_line(const std::string& json);
+
+}  // namespace arbor::apps
