@@ -17,6 +17,9 @@ struct Command {
   std::function<int(int argc, char** argv)> run;
 };
 
+// The subcommands, one file each (apps/cmd_<name>.cpp).
+int cmd_version(int argc, char** argv);
+
 // Every command, registered in apps/main.cpp.
 const std::vector<Command>& commands();
 

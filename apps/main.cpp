@@ -9,20 +9,8 @@
 
 namespace arbor::apps {
 
-int cmd_version(int argc, char** argv);
-int cmd_logits(int argc, char** argv);
-int cmd_generate(int argc, char** argv);
-int cmd_tokenize(int argc, char** argv);
-int cmd_detokenize(int argc, char** argv);
-int cmd_bench(int argc, char** argv);
-
 const std::vector<Command>& commands() {
   static const std::vector<Command> kCommands = {
-      {"logits", "print a model's logits for a list of token ids", cmd_logits},
-      {"generate", "generate a continuation of a prompt", cmd_generate},
-      {"tokenize", "encode text with a tokenizer.json", cmd_tokenize},
-      {"detokenize", "decode token ids with a tokenizer.json", cmd_detokenize},
-      {"bench", "measure decode and prefill speed", cmd_bench},
   };
   return kCommands;
 }
