@@ -1,0 +1,88 @@
+// Model: a Mamba-1 or Mamba-2 language model loaded from a Hugging Face checkpoint folder
+// (config.json, model.safetensors or shards, optionally tokenizer.json), run through a backend.
+//
+// The model holds weights only. Every sequence's recurrent state lives in a StateArena slot
+// outside the model, and forward() takes, for each sequence of a packed batch, the slot it
+// reads (src) and the slot it writes (dst). So prefill of n tokens from a state equals n single
+// steps from it, the state after a prefix serves any continuation, and a fork is a new dst slot.
+//
+// Thread safety: forward() mutates scratch buffers; call it from one thread at a time.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+#include "kernels/backend.h"
+#include "kernels/state_arena.h"
+#include "models/config.h"
+#include "models/tokenizer.h"
+
+namespace arbor::models {
+
+struct ModelOptions {
+  kernels::DeviceKind device = kernels::DeviceKind::kCpu;
+};
+
+// One forward step over the tokens of several sequences packed back to back.
+struct StepBatch {
+  std::span<const std::int32_t> tokens;
+  std::span<const kernels::SeqSpan> seqs;  // in order, contiguous, covering every token
+  bool all_logits = false;  // logits for every token; otherwise the last token of each sequence
+};
+
+struct StepOutput {
+  // Rows in batch order: every token (all_logits) or each sequence's last token.
+  std::vector<float> logits;  // {n_rows, vocab_size}
+  // When requested: the final hidden state after the final norm, same rows.
+  std::vector<float> hidden;  // {n_rows, n_embd}
+  bool want_hidden = false;
+};
+
+class Mixer;
+
+class Model {
+ public:
+  // Loads `dir`. Errors name the folder, file, field or tensor (with both shapes).
+  static StatusOr<std::unique_ptr<Model>> open(const std::string& dir,
+                                               const ModelOptions& options = {});
+  ~Model();
+  Model(const Model&) = delete;
+  Model& operator=(const Model&) = delete;
+
+  const ModelConfig& config() const { return config_; }
+  kernels::Backend& backend() const { return *backend_; }
+  // Null when the folder has no tokenizer.json.
+  const Tokenizer* tokenizer() const { return tokenizer_.get(); }
+  const std::string& dir() const { return dir_; }
+
+  // Floats of recurrent state one sequence needs (conv + ssm for every layer).
+  std::int64_t state_floats_per_slot() const;
+  StatusOr<std::unique_ptr<kernels::StateArena>> make_state_arena(std::int32_t n_slots) const;
+
+  // Runs one step. Returns InvalidArgument for a malformed batch and OutOfRange for a token id
+  // outside [0, vocab_size) or a slot outside the arena.
+  Status forward(const StepBatch& batch, kernels::StateArena& states, StepOutput* out);
+
+ private:
+  Model() = default;
+  Status validate(const StepBatch& batch, const kernels::StateArena& states) const;
+
+  std::string dir_;
+  ModelConfig config_;
+  std::unique_ptr<kernels::Backend> backend_;
+  std::unique_ptr<Tokenizer> tokenizer_;
+  std::vector<kernels::BufferPtr> weight_buffers_;
+  Tensor embedding_;              // {vocab_size, n_embd}
+  Tensor lm_head_;                // {vocab_size, n_embd} (the embedding when tied)
+  std::vector<Tensor> layer_norms_;  // n_layer x {n_embd}
+  Tensor final_norm_;             // {n_embd}
+  std::unique_ptr<Mixer> mixer_;
+  struct Scratch;
+  std::unique_ptr<Scratch> scratch_;
+};
+
+}  // namespace arbor::models
