@@ -19,6 +19,10 @@ struct Command {
 
 // The subcommands, one file each (apps/cmd_<name>.cpp).
 int cmd_version(int argc, char** argv);
+int cmd_logits(int argc, char** argv);
+int cmd_generate(int argc, char** argv);
+int cmd_bench(int argc, char** argv);
+int cmd_random_model(int argc, char** argv);
 
 // Every command, registered in apps/main.cpp.
 const std::vector<Command>& commands();

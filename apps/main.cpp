@@ -11,6 +11,11 @@ namespace arbor::apps {
 
 const std::vector<Command>& commands() {
   static const std::vector<Command> kCommands = {
+      {"logits", "print a model's logits for a list of token ids", cmd_logits},
+      {"generate", "generate a continuation of a prompt", cmd_generate},
+      {"bench", "measure decode or prefill tokens/s of a model", cmd_bench},
+      {"random-model", "write a random-initialised checkpoint for a config.json",
+       cmd_random_model},
   };
   return kCommands;
 }
