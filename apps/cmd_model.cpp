@@ -141,7 +141,8 @@ Status run_generate(int argc, char** argv) {
   } else if (tok == nullptr) {
     std::string line;
     for (std::size_t i = 0; i < result.ids.size(); ++i) {
-      line += (i ? "," : "") + std::to_string(result.ids[i]);
+      if (i > 0) line += ',';
+      line += std::to_string(result.ids[i]);
     }
     print_json_line(line);
   } else {
