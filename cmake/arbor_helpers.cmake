@@ -4,7 +4,8 @@
 function(arbor_add_warnings target)
   target_compile_options(${target} PRIVATE
     $<$<COMPILE_LANGUAGE:CXX>:-Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor
-                              -Wcast-qual -Wmissing-declarations>)
+                              -Wcast-qual -Wmissing-declarations
+                              -Wno-missing-field-initializers>)
   if(ARBOR_FATAL_WARNINGS)
     target_compile_options(${target} PRIVATE $<$<COMPILE_LANGUAGE:CXX>:-Werror>)
   endif()

@@ -94,6 +94,9 @@ class [[nodiscard]] Status {
 template <typename T>
 class [[nodiscard]] StatusOr {
  public:
+  // An error ("uninitialized"), as absl's default; lets StatusOr flow through APIs that
+  // default-construct results (asio's co_spawn).
+  StatusOr() : status_(StatusCode::kInternal, "uninitialized StatusOr") {}
   StatusOr(Status status) : status_(std::move(status)) {  // NOLINT: implicit like absl
     ARBOR_CHECK(!status_.ok()) << "StatusOr constructed from an OK Status without a value";
   }

@@ -113,6 +113,13 @@ Status Model::validate(const StepBatch& batch, const kernels::StateArena& states
                                     " tokens, the batch has " +
                                     std::to_string(batch.tokens.size()));
   }
+  std::int32_t prev = -1;
+  for (std::int32_t r : batch.logit_rows) {
+    if (r <= prev || r >= static_cast<std::int32_t>(batch.tokens.size())) {
+      return Status::invalid_argument("forward: logit_rows must be ascending token indices");
+    }
+    prev = r;
+  }
   for (std::int32_t id : batch.tokens) {
     if (id < 0 || id >= config_.vocab_size) {
       return Status::out_of_range("token id " + std::to_string(id) +
@@ -151,7 +158,9 @@ Status Model::forward(const StepBatch& batch, kernels::StateArena& states, StepO
   // Rows whose logits are wanted.
   std::vector<std::int32_t>& rows = scratch_->rows;
   rows.clear();
-  if (batch.all_logits) {
+  if (!batch.logit_rows.empty()) {
+    rows.assign(batch.logit_rows.begin(), batch.logit_rows.end());
+  } else if (batch.all_logits) {
     for (std::int32_t t = 0; t < T; ++t) rows.push_back(t);
   } else {
     for (const kernels::SeqSpan& s : batch.seqs) rows.push_back(s.start + s.n_tokens - 1);

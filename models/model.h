@@ -32,10 +32,12 @@ struct StepBatch {
   std::span<const std::int32_t> tokens;
   std::span<const kernels::SeqSpan> seqs;  // in order, contiguous, covering every token
   bool all_logits = false;  // logits for every token; otherwise the last token of each sequence
+  // When non-empty: exactly these token rows (ascending) get logits; overrides all_logits.
+  std::span<const std::int32_t> logit_rows;
 };
 
 struct StepOutput {
-  // Rows in batch order: every token (all_logits) or each sequence's last token.
+  // Rows in batch order: logit_rows, every token (all_logits) or each sequence's last token.
   std::vector<float> logits;  // {n_rows, vocab_size}
   // When requested: the final hidden state after the final norm, same rows.
   std::vector<float> hidden;  // {n_rows, n_embd}

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# The whole test suite, as CI runs it (.ci/run calls this):
+#   1. installs the Debian packages (scripts/install_deps.sh; idempotent);
+#   2. builds Release (CUDA code compiled whenever nvcc is present) and runs every test labelled cpu;
+#   3. builds with AddressSanitizer + UndefinedBehaviorSanitizer (CUDA off) and runs them again;
+#   4. checks that no file includes a layer above its own.
+# Prints each stage's duration. Build folders: build/release and build/asan.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+jobs=$(nproc)
+total_start=$(date +%s)
+declare -a summary
+
+stage() {  # stage NAME COMMAND...
+  local name=$1; shift
+  local t0; t0=$(date +%s)
+  echo "=== $name"
+  "$@"
+  local dt=$(( $(date +%s) - t0 ))
+  summary+=("$(printf '%-34s %5ds' "$name" "$dt")")
+  echo "=== $name: ${dt}s"
+}
+
+build_and_test() {  # build_and_test DIR CMAKE_ARGS...
+  local dir=$1; shift
+  cmake -S . -B "$dir" -G Ninja "$@" >/dev/null
+  cmake --build "$dir" -j "$jobs"
+  ctest --test-dir "$dir" -L cpu -j "$jobs" --output-on-failure --timeout 900
+}
+
+stage "install dependencies" scripts/install_deps.sh
+stage "release build + cpu tests" build_and_test build/release -DCMAKE_BUILD_TYPE=Release \
+  -DARBOR_CUDA=AUTO -DARBOR_FATAL_WARNINGS=ON
+stage "asan+ubsan build + cpu tests" build_and_test build/asan -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DARBOR_CUDA=OFF -DARBOR_SANITIZE=address -DARBOR_BUILD_BENCHMARKS=OFF
+stage "layering check" scripts/check_layers.sh
+
+echo
+echo "stage durations:"
+printf '  %s\n' "${summary[@]}"
+echo "  total                              $(( $(date +%s) - total_start ))s"
