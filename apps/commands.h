@@ -19,6 +19,8 @@ struct Command {
 
 // The subcommands, one file each (apps/cmd_<name>.cpp).
 int cmd_version(int argc, char** argv);
+int cmd_tokenize(int argc, char** argv);    // apps/cmd_tokenize.cpp
+int cmd_detokenize(int argc, char** argv);  // apps/cmd_tokenize.cpp
 
 // Every command, registered in apps/main.cpp.
 const std::vector<Command>& commands();

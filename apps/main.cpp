@@ -11,6 +11,8 @@ namespace arbor::apps {
 
 const std::vector<Command>& commands() {
   static const std::vector<Command> kCommands = {
+      {"tokenize", "text -> token ids with a tokenizer.json", cmd_tokenize},
+      {"detokenize", "token ids -> text with a tokenizer.json", cmd_detokenize},
   };
   return kCommands;
 }
