@@ -15,7 +15,7 @@ Writes into OUT_DIR:
                           continuing_subword_prefix and end_of_word_suffix, no decoder
   arith_bytefallback.json arith_whitespace.json with <0xXX> byte tokens and byte_fallback
   arith_cases.json        variants of those three (a base file plus components replaced) with
-                          the ids and decodes of every test string
+                          the ids, decodes and pre-tokenized words of every test string
 
 Needs only `tokenizers` (no network). Deterministic: the corpora and random strings are seeded.
 """
@@ -129,6 +129,8 @@ NEOX_CASES = [
     ("mark_order", "a\u0327\u0301"),
     ("lone_mark", "\u0301x"),
     ("precomposed", "na\u00efve caf\u00e9"),
+    ("nfc_exclusion", "\u0344 \u0958 \u2126 \uf900"),
+    ("hangul_lv_t", "\uac00\u11a8"),
     # emoji
     ("emoji", "\U0001F600"),
     ("emoji_skin", "\U0001F44D\U0001F3FD"),
@@ -158,6 +160,13 @@ NEOX_CASES = [
     ("nbsp2", "\u00a0\u00a0"),
     ("vt_ff", "a\u000bb\u000cc"),
     ("sp_nbsp_word", "  \u00a0word"),
+    ("sp_nel_word", "a \u0085b"),
+    ("sp_nel2_word", "x \u0085\u0085 y"),
+    ("sp_linesep_word", "a \u2028b"),
+    ("sp_nbsp_x", " \u00a0x"),
+    ("nel_alone", "\u0085"),
+    ("sp_mvs_digit", "1 \u180e2"),
+    ("sp_zwsp_word", "a \u200bb"),
     # numbers of other kinds, letters of other kinds
     ("superscript", "x\u00b2 + y\u00b2"),
     ("roman", "\u216b"),
@@ -239,7 +248,19 @@ def arithmetic_corpus(seed, n):
             lines.append("Let x = %d. Then 2x + %d = %d." % (c, b, 2 * c + b))
         else:
             lines.append("%d / %d = %.2f" % (a, c, a / c))
+        if rng.randint(0, 9) == 0:
+            lines.append(rng.choice(WORDY) % (a, b))
     return lines
+
+
+# A few lines in other scripts, so that merges of multi-byte characters exist too.
+WORDY = [
+    "Le r\u00e9sultat de %d et %d est connu.",
+    "\u03a3\u03cd\u03bd\u03bf\u03bb\u03bf: %d \u03ba\u03b1\u03b9 %d",
+    "\u6570\u5b57 %d \u548c %d",
+    "\u0421\u0443\u043c\u043c\u0430 %d \u0438 %d",
+    "na\u00efve caf\u00e9 %d, %d \u20ac",
+]
 
 
 def pre(type_, **fields):
@@ -280,11 +301,11 @@ def empty_bpe_json(normalizer, pre_tokenizer, decoder, model_fields):
 def train_bytelevel(corpus):
     j = empty_bpe_json(
         {"type": "NFC"},
-        seq(split(regex=r"[+\-*/=()]"), pre("Digits", individual_digits=True), byte_level()),
+        seq(split(regex=r"[+\-*/=()]"), pre("Digits", individual_digits=False), byte_level()),
         byte_level(), {})
     tok = Tokenizer.from_str(json.dumps(j))
     trainer = trainers.BpeTrainer(
-        vocab_size=400, min_frequency=2, show_progress=False,
+        vocab_size=600, min_frequency=2, show_progress=False,
         special_tokens=["<|endoftext|>", "<pad>"],
         initial_alphabet=[chr(c) for c in sorted(byte_alphabet())])
     tok.train_from_iterator(corpus, trainer=trainer)
@@ -308,11 +329,11 @@ def byte_alphabet():
 def train_whitespace(corpus):
     j = empty_bpe_json(
         norm_seq({"type": "NFKC"}, {"type": "Lowercase"}),
-        seq(split(string="="), pre("Digits", individual_digits=True), pre("Whitespace")),
+        seq(split(string="="), pre("Digits", individual_digits=False), pre("Whitespace")),
         None, {"unk_token": "[UNK]", "fuse_unk": True})
     tok = Tokenizer.from_str(json.dumps(j))
     trainer = trainers.BpeTrainer(
-        vocab_size=300, min_frequency=2, show_progress=False,
+        vocab_size=400, min_frequency=2, show_progress=False,
         special_tokens=["[UNK]", "[BOS]", "[EOS]"],
         continuing_subword_prefix="##", end_of_word_suffix="</w>")
     tok.train_from_iterator(corpus, trainer=trainer)
@@ -343,6 +364,8 @@ ARITH_TEXTS = [
     "na\u00efve caf\u00e9 e\u0301", "\u20ac100 \U0001F600", "\u4e2d\u6587 123", "tab\there",
     "a\u00a0b\u2028c\u0085d", "3.14159 * 2", "100000000000", "mixed UPPER lower", "a\r\nb",
     "\n\n", "line one\n  line two", "1\n2x\nx", "x\nx\n", "12\n 3x\n", "cafe 0x1F beef", "ab\u203fcd", "x\u0301y", "    ", "Q: 3 times 4\nA: 12",
+    "\u24b6\u24d1 test", "a\u200db c", "Le r\u00e9sultat de 12 et 34", "\u6570\u5b57 56 \u548c 78",
+    "\u0421\u0443\u043c\u043c\u0430 9", "123456 + 7890 = 131346",
 ]
 
 
@@ -407,12 +430,29 @@ def arith_variants():
         ("whitespace_no_fuse_unk", ws, {"model": {"fuse_unk": False}}),
         ("whitespace_split_nfc", ws, {"normalizer": {"type": "NFC"},
                                       "pre_tokenizer": pre("WhitespaceSplit")}),
-        ("whitespace_digits_contiguous", ws, {
-            "pre_tokenizer": seq(pre("Whitespace"), pre("Digits", individual_digits=False))}),
+        ("whitespace_digits_individual", ws, {
+            "pre_tokenizer": seq(pre("Whitespace"), pre("Digits", individual_digits=True))}),
+        ("bytelevel_digits_individual", bl, {
+            "pre_tokenizer": seq(split(regex=r"[+\-*/=()]"), pre("Digits", individual_digits=True),
+                                 byte_level())}),
+        ("whitespace_empty_decoder_sequence", ws, {"decoder": {"type": "Sequence",
+                                                               "decoders": []}}),
+        ("bytelevel_split_literal_metachars", bl, {
+            "pre_tokenizer": seq(split(string="?", behavior="MergedWithPrevious"),
+                                 split(string="(3+", behavior="Isolated"),
+                                 byte_level(use_regex=False))}),
         ("bytefallback_base", fb, {}),
         ("bytefallback_bytelevel_decoder", fb, {"decoder": byte_level()}),
         ("no_unk_no_fallback", fb, {"model": {"byte_fallback": False, "unk_token": None}}),
     ], added_extra
+
+
+def pre_tokenized(tok, text):
+    """The words the normalizer and pre-tokenizer alone make of `text` (added tokens aside)."""
+    normalized = tok.normalizer.normalize_str(text) if tok.normalizer is not None else text
+    if tok.pre_tokenizer is None:
+        return [normalized] if normalized else []
+    return [piece for piece, _ in tok.pre_tokenizer.pre_tokenize_str(normalized)]
 
 
 def apply_overrides(base, overrides):
@@ -440,8 +480,8 @@ def arith_cases(bases):
                 entry["cases"].append({
                     "text": text,
                     "ids": enc.ids,
-                    "tokens": enc.tokens,
                     "decoded": tok.decode(enc.ids, skip_special_tokens=False),
+                    "pieces": pre_tokenized(tok, text),
                 })
         except Exception:  # keep going: one bad variant must not lose the others
             entry["error"] = traceback.format_exc()
@@ -462,7 +502,7 @@ def write_json(path, value, one_per_line_key=None):
                 f.write(" %s: %s,\n" % (json.dumps(k), json.dumps(v, ensure_ascii=False)))
             f.write(" %s: [\n" % json.dumps(one_per_line_key))
             for i, item in enumerate(items):
-                f.write("  " + json.dumps(item, ensure_ascii=False) +
+                f.write("  " + json.dumps(item, ensure_ascii=False, separators=(",", ":")) +
                         (",\n" if i + 1 < len(items) else "\n"))
             f.write(" ]\n}\n")
 

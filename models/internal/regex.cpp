@@ -12,8 +12,11 @@ namespace {
 pcre2_code* as_code(void* p) { return static_cast<pcre2_code*>(p); }
 
 // The Oniguruma meanings of \s, \w and \h as the inside of a PCRE2 character class.
+// Oniguruma's \w is Alphabetic, M, Nd and Pc, except below U+0100 where a Latin-1 table decides
+// and also counts the superscripts and fractions (U+00B2, B3, B9, BC-BE) as word characters.
 constexpr std::string_view kSpaceClass = "\\t-\\r\\x{85}\\p{Z}";
-constexpr std::string_view kWordClass = "\\p{L}\\p{M}\\p{N}\\p{Pc}";
+constexpr std::string_view kWordClass =
+    "\\p{Alphabetic}\\p{M}\\p{Nd}\\p{Pc}\\x{B2}\\x{B3}\\x{B9}\\x{BC}-\\x{BE}";
 constexpr std::string_view kHexClass = "0-9a-fA-F";
 
 std::string_view class_for(char escape) {
@@ -92,7 +95,8 @@ bool Regex::matches_at(std::string_view text, std::size_t offset) const {
 }
 
 StatusOr<std::string> translate_oniguruma(std::string_view pattern, std::string_view where) {
-  std::string out;
+  // Oniguruma's ^ and $ always match at line boundaries: PCRE2's multiline mode.
+  std::string out = "(?m)";
   out.reserve(pattern.size() + 32);
   bool in_class = false;
   for (std::size_t i = 0; i < pattern.size(); ++i) {

@@ -4,10 +4,11 @@
 // HF compiles Split patterns with Oniguruma, whose Unicode \s, \w and \h differ from PCRE2's;
 // translate_oniguruma() rewrites those escapes so PCRE2 matches the same characters:
 //   \s  0009-000D, 0085 and the Z categories (= the White_Space property)
-//   \w  the L, M, N categories and Pc
+//   \w  Alphabetic, M, Nd and Pc, plus U+00B2, B3, B9 and BC-BE (Oniguruma's Latin-1 table)
 //   \h  a hexadecimal digit [0-9a-fA-F]
-// and their negations. Other syntax is passed through (PCRE2 and Oniguruma agree on the
-// constructs tokenizer files use: classes, \p{..}, look-ahead, alternation, (?i)).
+// and their negations; ^ and $ match at every line boundary, as in Oniguruma's default syntax.
+// Other syntax is passed through (PCRE2 and Oniguruma agree on the constructs tokenizer files
+// use: classes, \p{..}, look-ahead, alternation, (?i)).
 //
 // Thread safety: a compiled Regex is immutable; find_all() and matches_at() may be called
 // concurrently (each call allocates its own match data).

@@ -84,10 +84,11 @@ TEST(PreTokenizerTest, WhitespaceAndDigits) {
 
 TEST(RegexTest, TranslatesOnigurumaClasses) {
   EXPECT_EQ(*translate_oniguruma(R"(\s+(?!\S))", "t"),
-            R"([\t-\r\x{85}\p{Z}]+(?![^\t-\r\x{85}\p{Z}]))");
+            R"((?m)[\t-\r\x{85}\p{Z}]+(?![^\t-\r\x{85}\p{Z}]))");
   EXPECT_EQ(*translate_oniguruma(R"([^\s\p{L}]\w\h)", "t"),
-            R"([^\t-\r\x{85}\p{Z}\p{L}][\p{L}\p{M}\p{N}\p{Pc}][0-9a-fA-F])");
-  EXPECT_EQ(*translate_oniguruma(R"([]\s]\\s)", "t"), R"([]\t-\r\x{85}\p{Z}]\\s)");
+            R"((?m)[^\t-\r\x{85}\p{Z}\p{L}])"
+            R"([\p{Alphabetic}\p{M}\p{Nd}\p{Pc}\x{B2}\x{B3}\x{B9}\x{BC}-\x{BE}][0-9a-fA-F])");
+  EXPECT_EQ(*translate_oniguruma(R"([]\s]\\s)", "t"), R"((?m)[]\t-\r\x{85}\p{Z}]\\s)");
   StatusOr<std::string> negated = translate_oniguruma(R"([\S])", "t");
   EXPECT_EQ(negated.status().code(), StatusCode::kUnimplemented);
 }

@@ -17,6 +17,8 @@
 #include "core/json.h"
 #include "core/random.h"
 #include "core/strings.h"
+#include "models/internal/normalizer.h"
+#include "models/internal/pre_tokenizer.h"
 #include "models/internal/unicode.h"
 
 namespace arbor::models {
@@ -224,8 +226,33 @@ TEST(ArithTokenizerTest, ReproducesHuggingFaceVariants) {
     }
     ++variants;
   }
-  EXPECT_GE(variants, 22);
-  EXPECT_GE(cases, 22 * 40);
+  EXPECT_GE(variants, 25);
+  EXPECT_GE(cases, 25 * 50);
+}
+
+// The words the normalizer and pre-tokenizer make, compared with HF's pre_tokenize_str: this
+// checks every split behavior and regex even where the small vocabulary hides a difference.
+TEST(ArithTokenizerTest, PreTokenizesLikeHuggingFace) {
+  const Json fixture = load_json("arith_cases.json");
+  int checked = 0;
+  for (const Json& variant : fixture["variants"]) {
+    const std::string name = variant["name"].get<std::string>();
+    const Json j = variant_json(variant);
+    StatusOr<internal::Normalizer> normalizer =
+        internal::Normalizer::from_json(j.value("normalizer", Json()), name);
+    ASSERT_TRUE(normalizer.ok()) << normalizer.status().to_string();
+    StatusOr<std::unique_ptr<internal::PreTokenizer>> pre =
+        internal::PreTokenizer::from_json(j.value("pre_tokenizer", Json()), name);
+    ASSERT_TRUE(pre.ok()) << pre.status().to_string();
+    for (const Json& c : variant["cases"]) {
+      const std::string text = c["text"].get<std::string>();
+      std::vector<std::string> words;
+      (*pre)->pre_tokenize(normalizer->normalize(text), &words);
+      EXPECT_EQ(words, c["pieces"].get<std::vector<std::string>>()) << name << ": '" << text << "'";
+      ++checked;
+    }
+  }
+  EXPECT_GE(checked, 25 * 50);
 }
 
 TEST(ArithTokenizerTest, NoDecoderJoinsTokensWithSpaces) {
