@@ -49,10 +49,10 @@ Status check_truncation_and_padding(const Json& json, const std::string& where) 
   if (json.contains("padding") && !json["padding"].is_null()) {
     const Json& padding = json["padding"];
     // BatchLongest pads a single sequence to its own length: no change.
-    const bool harmless = padding.is_object() && padding.contains("strategy") &&
-                          padding["strategy"] == "BatchLongest" &&
-                          (!padding.contains("pad_to_multiple_of") ||
-                           padding["pad_to_multiple_of"].is_null());
+    const bool harmless =
+        padding.is_object() && padding.contains("strategy") &&
+        padding["strategy"] == "BatchLongest" &&
+        (!padding.contains("pad_to_multiple_of") || padding["pad_to_multiple_of"].is_null());
     if (!harmless) {
       return Status::unimplemented(
           where + ": padding other than BatchLongest without pad_to_multiple_of is not supported");
@@ -114,14 +114,13 @@ class BpeTokenizer final : public Tokenizer {
   }
 
   std::string token_bytes(std::int32_t id) const override {
+    ARBOR_CHECK(id >= 0 && id < vocab_size()) << "token_bytes: id " << id << " out of range";
     const std::string* token = token_string(id);
-    ARBOR_CHECK(token != nullptr) << "token_bytes: id " << id << " is not in the vocabulary";
-    return decoder_.token_bytes(*token);
+    // An id in range that names no token (a gap in a sparse vocabulary) contributes nothing.
+    return token == nullptr ? std::string() : decoder_.token_bytes(*token);
   }
 
-  std::int32_t vocab_size() const override {
-    return std::max(model_->id_end(), added_.id_end());
-  }
+  std::int32_t vocab_size() const override { return std::max(model_->id_end(), added_.id_end()); }
 
   std::optional<std::int32_t> token_to_id(std::string_view token) const override {
     if (auto id = added_.token_to_id(token)) return id;
@@ -168,14 +167,15 @@ StatusOr<std::unique_ptr<Tokenizer>> Tokenizer::from_json(const Json& json,
                                  " is not supported (expected \"1.0\")");
   }
   ARBOR_RETURN_IF_ERROR(check_truncation_and_padding(json, where));
-  if (!json.contains("model")) return Status::invalid_argument(where + ": field 'model' is missing");
+  if (!json.contains("model"))
+    return Status::invalid_argument(where + ": field 'model' is missing");
 
-  ARBOR_ASSIGN_OR_RETURN(Normalizer normalizer,
-                         Normalizer::from_json(field_or_null(json, "normalizer"),
-                                               where + ": normalizer"));
-  ARBOR_ASSIGN_OR_RETURN(std::unique_ptr<PreTokenizer> pre_tokenizer,
-                         PreTokenizer::from_json(field_or_null(json, "pre_tokenizer"),
-                                                 where + ": pre_tokenizer"));
+  ARBOR_ASSIGN_OR_RETURN(
+      Normalizer normalizer,
+      Normalizer::from_json(field_or_null(json, "normalizer"), where + ": normalizer"));
+  ARBOR_ASSIGN_OR_RETURN(
+      std::unique_ptr<PreTokenizer> pre_tokenizer,
+      PreTokenizer::from_json(field_or_null(json, "pre_tokenizer"), where + ": pre_tokenizer"));
   ARBOR_ASSIGN_OR_RETURN(std::unique_ptr<BpeModel> model,
                          BpeModel::from_json(json["model"], where + ": model"));
   ARBOR_ASSIGN_OR_RETURN(Decoder decoder,
@@ -185,9 +185,9 @@ StatusOr<std::unique_ptr<Tokenizer>> Tokenizer::from_json(const Json& json,
   ARBOR_ASSIGN_OR_RETURN(AddedVocabulary added,
                          AddedVocabulary::from_json(field_or_null(json, "added_tokens"), *model,
                                                     normalizer, where + ": added_tokens"));
-  return std::unique_ptr<Tokenizer>(
-      new BpeTokenizer(std::move(normalizer), std::move(pre_tokenizer), std::move(model),
-                       std::move(added), std::move(decoder)));
+  return std::unique_ptr<Tokenizer>(new BpeTokenizer(std::move(normalizer),
+                                                     std::move(pre_tokenizer), std::move(model),
+                                                     std::move(added), std::move(decoder)));
 }
 
 }  // namespace arbor::models

@@ -32,7 +32,8 @@ StatusOr<std::unique_ptr<BpeModel>> BpeModel::from_json(const Json& json,
                                                         std::string_view location) {
   const std::string where(location);
   if (!json.is_object()) return Status::invalid_argument(where + ": expected a JSON object");
-  ARBOR_ASSIGN_OR_RETURN(const std::string type, json_get_or<std::string>(json, "type", where, "BPE"));
+  ARBOR_ASSIGN_OR_RETURN(const std::string type,
+                         json_get_or<std::string>(json, "type", where, "BPE"));
   if (type != "BPE") {
     return Status::unimplemented(where + " type '" + type + "' is not supported");
   }
@@ -58,10 +59,9 @@ StatusOr<std::unique_ptr<BpeModel>> BpeModel::from_json(const Json& json,
   for (auto it = vocab->begin(); it != vocab->end(); ++it) {
     if (!it.value().is_number_integer() || it.value().get<std::int64_t>() < 0 ||
         it.value().get<std::int64_t>() > kMaxId) {
-      return Status::invalid_argument(where + ".vocab: token " + in_quotes(it.key()) +
-                                      " has id " + it.value().dump() +
-                                      ", expected an integer in [0, " + std::to_string(kMaxId) +
-                                      "]");
+      return Status::invalid_argument(where + ".vocab: token " + in_quotes(it.key()) + " has id " +
+                                      it.value().dump() + ", expected an integer in [0, " +
+                                      std::to_string(kMaxId) + "]");
     }
     const auto id = static_cast<std::int32_t>(it.value().get<std::int64_t>());
     if (static_cast<std::size_t>(id) >= m->id_to_token_.size()) m->id_to_token_.resize(id + 1);
@@ -119,7 +119,8 @@ Status BpeModel::load_merges(const Json& merges, const std::string& where) {
     const auto l = vocab_.find(left);
     const auto r = vocab_.find(right);
     if (l == vocab_.end() || r == vocab_.end()) {
-      return Status::invalid_argument(at + ": token " + in_quotes(l == vocab_.end() ? left : right) +
+      return Status::invalid_argument(at + ": token " +
+                                      in_quotes(l == vocab_.end() ? left : right) +
                                       " is not in the vocabulary");
     }
     const std::size_t prefix = continuing_subword_prefix_.size();

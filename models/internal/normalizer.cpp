@@ -10,8 +10,7 @@ StatusOr<Normalizer> Normalizer::from_json(const Json& json, std::string_view wh
   return n;
 }
 
-Status Normalizer::add_steps(const Json& json, const std::string& where,
-                             std::vector<Step>* steps) {
+Status Normalizer::add_steps(const Json& json, const std::string& where, std::vector<Step>* steps) {
   ARBOR_ASSIGN_OR_RETURN(const std::string type, json_get<std::string>(json, "type", where));
   if (type == "NFC") {
     steps->push_back(Step::kNfc);
@@ -42,11 +41,21 @@ std::string Normalizer::normalize(std::string_view text) const {
   std::string s(text);
   for (const Step step : steps_) {
     switch (step) {
-      case Step::kNfc: s = internal::normalize(s, NormalForm::kNfc); break;
-      case Step::kNfd: s = internal::normalize(s, NormalForm::kNfd); break;
-      case Step::kNfkc: s = internal::normalize(s, NormalForm::kNfkc); break;
-      case Step::kNfkd: s = internal::normalize(s, NormalForm::kNfkd); break;
-      case Step::kLowercase: s = lowercase(s); break;
+      case Step::kNfc:
+        s = internal::normalize(s, NormalForm::kNfc);
+        break;
+      case Step::kNfd:
+        s = internal::normalize(s, NormalForm::kNfd);
+        break;
+      case Step::kNfkc:
+        s = internal::normalize(s, NormalForm::kNfkc);
+        break;
+      case Step::kNfkd:
+        s = internal::normalize(s, NormalForm::kNfkd);
+        break;
+      case Step::kLowercase:
+        s = lowercase(s);
+        break;
     }
   }
   return s;

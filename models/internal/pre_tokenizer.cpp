@@ -1,7 +1,6 @@
 #include "models/internal/pre_tokenizer.h"
 
 #include <algorithm>
-#include <functional>
 #include <utility>
 
 #include "models/internal/byte_level.h"
@@ -177,10 +176,10 @@ class DigitsStep final : public PreTokenizer::Step {
  public:
   explicit DigitsStep(bool individual_digits) : individual_digits_(individual_digits) {}
   void apply(std::string_view piece, std::vector<std::string>* out) const override {
-    append_pieces(split_spans(piece, char_spans(piece, &is_numeric),
-                              individual_digits_ ? SplitBehavior::kIsolated
-                                                 : SplitBehavior::kContiguous),
-                  out);
+    append_pieces(
+        split_spans(piece, char_spans(piece, &is_numeric),
+                    individual_digits_ ? SplitBehavior::kIsolated : SplitBehavior::kContiguous),
+        out);
   }
 
  private:
@@ -213,8 +212,8 @@ class WhitespaceStep final : public PreTokenizer::Step {
 class WhitespaceSplitStep final : public PreTokenizer::Step {
  public:
   void apply(std::string_view piece, std::vector<std::string>* out) const override {
-    append_pieces(
-        split_spans(piece, char_spans(piece, &is_white_space), SplitBehavior::kRemoved), out);
+    append_pieces(split_spans(piece, char_spans(piece, &is_white_space), SplitBehavior::kRemoved),
+                  out);
   }
 };
 

@@ -21,9 +21,14 @@ constexpr std::string_view kHexClass = "0-9a-fA-F";
 
 std::string_view class_for(char escape) {
   switch (escape) {
-    case 's': case 'S': return kSpaceClass;
-    case 'w': case 'W': return kWordClass;
-    default: return kHexClass;
+    case 's':
+    case 'S':
+      return kSpaceClass;
+    case 'w':
+    case 'W':
+      return kWordClass;
+    default:
+      return kHexClass;
   }
 }
 
@@ -32,9 +37,8 @@ std::string_view class_for(char escape) {
 StatusOr<std::unique_ptr<Regex>> Regex::compile(std::string_view pattern, std::string_view where) {
   int error = 0;
   PCRE2_SIZE offset = 0;
-  pcre2_code* code =
-      pcre2_compile(reinterpret_cast<PCRE2_SPTR>(pattern.data()), pattern.size(),
-                    PCRE2_UTF | PCRE2_UCP, &error, &offset, nullptr);
+  pcre2_code* code = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(pattern.data()), pattern.size(),
+                                   PCRE2_UTF | PCRE2_UCP, &error, &offset, nullptr);
   if (code == nullptr) {
     PCRE2_UCHAR message[256];
     pcre2_get_error_message(error, message, sizeof(message));
@@ -65,8 +69,8 @@ std::vector<MatchRange> Regex::find_all(std::string_view text) const {
       // Only resource limits can fail here; what is left is treated as unmatched text.
       PCRE2_UCHAR message[256];
       pcre2_get_error_message(rc, message, sizeof(message));
-      ARBOR_LOG(kWarning) << "tokenizer regex '" << pattern_ << "' stopped matching at byte "
-                          << pos << ": " << reinterpret_cast<const char*>(message);
+      ARBOR_LOG(kWarning) << "tokenizer regex '" << pattern_ << "' stopped matching at byte " << pos
+                          << ": " << reinterpret_cast<const char*>(message);
       break;
     }
     const PCRE2_SIZE* ov = pcre2_get_ovector_pointer(data.get());
@@ -88,9 +92,8 @@ std::vector<MatchRange> Regex::find_all(std::string_view text) const {
 bool Regex::matches_at(std::string_view text, std::size_t offset) const {
   std::unique_ptr<pcre2_match_data, decltype(&pcre2_match_data_free)> data(
       pcre2_match_data_create_from_pattern(as_code(code_), nullptr), &pcre2_match_data_free);
-  const int rc = pcre2_match(as_code(code_), reinterpret_cast<PCRE2_SPTR>(text.data()),
-                             text.size(), offset, PCRE2_NO_UTF_CHECK | PCRE2_ANCHORED,
-                             data.get(), nullptr);
+  const int rc = pcre2_match(as_code(code_), reinterpret_cast<PCRE2_SPTR>(text.data()), text.size(),
+                             offset, PCRE2_NO_UTF_CHECK | PCRE2_ANCHORED, data.get(), nullptr);
   return rc >= 0;
 }
 

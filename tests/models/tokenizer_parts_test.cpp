@@ -65,7 +65,9 @@ std::vector<std::string> pre_tokenize(const char* json, const std::string& text)
 TEST(PreTokenizerTest, Gpt2RegexTreatsUnicodeWhitespaceAsSpace) {
   // NEL (U+0085) and NBSP are whitespace for Oniguruma's \s, so "\u0085b" is not one word.
   const char* byte_level = R"({"type": "ByteLevel", "add_prefix_space": false})";
-  EXPECT_EQ(pre_tokenize(byte_level, "a \xC2\x85" "b"),
+  EXPECT_EQ(pre_tokenize(byte_level,
+                         "a \xC2\x85"
+                         "b"),
             (Pieces{"a", "\xC4\xA0", "\xC3\x82\xC4\xA7", "b"}));
   EXPECT_EQ(pre_tokenize(byte_level, "it's  x"),
             (Pieces{"it", "'s", "\xC4\xA0", "\xC4\xA0x"}));  // "Ġ" is the space byte
@@ -74,7 +76,9 @@ TEST(PreTokenizerTest, Gpt2RegexTreatsUnicodeWhitespaceAsSpace) {
 TEST(PreTokenizerTest, WhitespaceAndDigits) {
   EXPECT_EQ(pre_tokenize(R"({"type": "Whitespace"})", "Hey, you2!  ok"),
             (Pieces{"Hey", ",", "you2", "!", "ok"}));
-  EXPECT_EQ(pre_tokenize(R"({"type": "WhitespaceSplit"})", " a\tb\xE3\x80\x80" "c "),
+  EXPECT_EQ(pre_tokenize(R"({"type": "WhitespaceSplit"})",
+                         " a\tb\xE3\x80\x80"
+                         "c "),
             (Pieces{"a", "b", "c"}));
   EXPECT_EQ(pre_tokenize(R"({"type": "Digits", "individual_digits": false})", "a123b4"),
             (Pieces{"a", "123", "b", "4"}));
@@ -103,9 +107,12 @@ TEST(RegexTest, IteratesMatchesLikeOniguruma) {
 }
 
 TEST(UnicodeTest, RepairsInvalidUtf8LikeRust) {
-  EXPECT_EQ(to_valid_utf8("a\xF0\x9F\x98" "b"), "a\uFFFD" "b");   // truncated: one U+FFFD
-  EXPECT_EQ(to_valid_utf8("\xC0\x80"), "\uFFFD\uFFFD");             // overlong: one per byte
-  EXPECT_EQ(to_valid_utf8("\xED\xA0\x80"), "\uFFFD\uFFFD\uFFFD");   // surrogate
+  EXPECT_EQ(to_valid_utf8("a\xF0\x9F\x98"
+                          "b"),
+            "a\uFFFD"
+            "b");                                                  // truncated: one U+FFFD
+  EXPECT_EQ(to_valid_utf8("\xC0\x80"), "\uFFFD\uFFFD");            // overlong: one per byte
+  EXPECT_EQ(to_valid_utf8("\xED\xA0\x80"), "\uFFFD\uFFFD\uFFFD");  // surrogate
   EXPECT_EQ(to_valid_utf8("\xF4\x90\x80\x80"), "\uFFFD\uFFFD\uFFFD\uFFFD");  // > U+10FFFF
   EXPECT_EQ(to_valid_utf8("\xE2\x82x"), "\uFFFDx");
   EXPECT_EQ(to_valid_utf8("ok \xE2\x82\xAC"), "ok \xE2\x82\xAC");

@@ -45,9 +45,7 @@ std::vector<std::int32_t> ids_of(const Json& array) {
   return array.get<std::vector<std::int32_t>>();
 }
 
-std::string nfc(std::string_view s) {
-  return internal::normalize(s, internal::NormalForm::kNfc);
-}
+std::string nfc(std::string_view s) { return internal::normalize(s, internal::NormalForm::kNfc); }
 
 // ---- GPT-NeoX-20B ------------------------------------------------------------------------------
 
@@ -93,8 +91,7 @@ TEST(NeoxTokenizerTest, AddedTokensSplitBeforePreTokenization) {
   EXPECT_EQ(neox().encode(spaces30), (std::vector<std::int32_t>{50254, 50272}));
   EXPECT_EQ(neox().encode("a" + spaces30 + "b"), (std::vector<std::int32_t>{66, 50254, 50272, 67}));
   // Text after a special token is encoded on its own.
-  EXPECT_EQ(neox().encode("Hello<|endoftext|>World"),
-            (std::vector<std::int32_t>{12092, 0, 14947}));
+  EXPECT_EQ(neox().encode("Hello<|endoftext|>World"), (std::vector<std::int32_t>{12092, 0, 14947}));
 }
 
 TEST(NeoxTokenizerTest, DecodeOfEncodeIsNfcOnRandomUnicode) {
@@ -102,10 +99,11 @@ TEST(NeoxTokenizerTest, DecodeOfEncodeIsNfcOnRandomUnicode) {
   // Ranges with letters, marks that NFC composes, Hangul jamo, CJK, emoji, whitespace of
   // several kinds, controls and private use.
   const std::vector<std::pair<char32_t, char32_t>> ranges = {
-      {0x20, 0x7E},     {0x00, 0x1F},     {0x80, 0x24F},    {0x300, 0x36F},   {0x370, 0x52F},
-      {0x590, 0x6FF},   {0x900, 0xDFF},   {0x1100, 0x11FF}, {0x1E00, 0x1FFF}, {0x2000, 0x2BFF},
-      {0x3000, 0x30FF}, {0x4E00, 0x9FFF}, {0xAC00, 0xD7A3}, {0xE000, 0xE0FF}, {0xF900, 0xFFFD},
-      {0x10000, 0x1FFFF}, {0x1F300, 0x1FAFF}, {0x20000, 0x2A6DF}, {0xE0000, 0xE007F}};
+      {0x20, 0x7E},       {0x00, 0x1F},       {0x80, 0x24F},     {0x300, 0x36F},
+      {0x370, 0x52F},     {0x590, 0x6FF},     {0x900, 0xDFF},    {0x1100, 0x11FF},
+      {0x1E00, 0x1FFF},   {0x2000, 0x2BFF},   {0x3000, 0x30FF},  {0x4E00, 0x9FFF},
+      {0xAC00, 0xD7A3},   {0xE000, 0xE0FF},   {0xF900, 0xFFFD},  {0x10000, 0x1FFFF},
+      {0x1F300, 0x1FAFF}, {0x20000, 0x2A6DF}, {0xE0000, 0xE007F}};
   for (int n = 0; n < 2000; ++n) {
     std::string text;
     const int length = 1 + static_cast<int>(rng.below(40));
@@ -285,6 +283,25 @@ TEST(TokenizerErrorsTest, TinyTokenizerWorks) {
   EXPECT_EQ((*tok)->encode("bax"), (std::vector<std::int32_t>{1, 0}));  // 'x' has no token
 }
 
+TEST(TokenizerErrorsTest, MergesApplyByRankAndIgnoreMergesTakesWholeWords) {
+  Json j = tiny();
+  j["model"]["vocab"] = Json::parse(R"({"a": 0, "b": 1, "c": 2, "ab": 3, "bc": 4, "abc": 5})");
+  j["model"]["merges"] = Json::parse(R"([["b", "c"], ["a", "b"]])");
+  StatusOr<std::unique_ptr<Tokenizer>> tok = Tokenizer::from_json(j, "tiny.json");
+  ASSERT_TRUE(tok.ok()) << tok.status().to_string();
+  EXPECT_EQ((*tok)->encode("abc"), (std::vector<std::int32_t>{0, 4}));  // "b c" ranks first
+  j["model"]["merges"] = Json::parse(R"(["a b", "b c"])");
+  tok = Tokenizer::from_json(j, "tiny.json");
+  ASSERT_TRUE(tok.ok()) << tok.status().to_string();
+  EXPECT_EQ((*tok)->encode("abc"), (std::vector<std::int32_t>{3, 2}));
+  // "abc" is in the vocabulary but no merge makes it; ignore_merges takes it whole.
+  j["model"]["ignore_merges"] = true;
+  tok = Tokenizer::from_json(j, "tiny.json");
+  ASSERT_TRUE(tok.ok()) << tok.status().to_string();
+  EXPECT_EQ((*tok)->encode("abc"), (std::vector<std::int32_t>{5}));
+  EXPECT_EQ((*tok)->encode("abcc"), (std::vector<std::int32_t>{3, 2, 2}));
+}
+
 struct Refusal {
   const char* field;
   const char* json;
@@ -376,25 +393,26 @@ TEST(TokenizerErrorsTest, RefusesMalformedFilesNamingTheProblem) {
       {"vocab id not an integer", [](Json& j) { j["model"]["vocab"]["c"] = "3"; },
        "token 'c' has id \"3\""},
       {"negative vocab id", [](Json& j) { j["model"]["vocab"]["c"] = -1; }, "token 'c' has id -1"},
-      {"duplicate vocab id", [](Json& j) { j["model"]["vocab"]["c"] = 1; },
-       "id 1 is used by both"},
+      {"duplicate vocab id", [](Json& j) { j["model"]["vocab"]["c"] = 1; }, "id 1 is used by both"},
       {"vocab missing", [](Json& j) { j["model"].erase("vocab"); }, "field 'vocab'"},
       {"merges missing", [](Json& j) { j["model"].erase("merges"); }, "field 'merges'"},
       {"unk not in vocab", [](Json& j) { j["model"]["unk_token"] = "<unk>"; },
        "unk_token '<unk>' is not in the vocabulary"},
       {"split without pattern",
-       [](Json& j) { j["pre_tokenizer"] = Json::parse(R"({"type": "Split", "behavior": "Isolated"})"); },
+       [](Json& j) {
+         j["pre_tokenizer"] = Json::parse(R"({"type": "Split", "behavior": "Isolated"})");
+       },
        "field 'pattern'"},
       {"split bad regex",
        [](Json& j) {
          j["pre_tokenizer"] = Json::parse(
-             R"({"type": "Split", "pattern": {"Regex": "(a"}, "behavior": "Isolated", "invert": false})");
+             R"({"type": "Split", "pattern": {"Regex": "(a"}, "behavior": "Isolated"})");
        },
        "does not compile"},
       {"split bad behavior",
        [](Json& j) {
          j["pre_tokenizer"] = Json::parse(
-             R"({"type": "Split", "pattern": {"String": "a"}, "behavior": "Sideways", "invert": false})");
+             R"({"type": "Split", "pattern": {"String": "a"}, "behavior": "Sideways"})");
        },
        "unknown split behavior 'Sideways'"},
       {"component without type", [](Json& j) { j["normalizer"] = Json::parse("{}"); },
