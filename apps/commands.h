@@ -23,6 +23,8 @@ int cmd_logits(int argc, char** argv);
 int cmd_generate(int argc, char** argv);
 int cmd_bench(int argc, char** argv);
 int cmd_random_model(int argc, char** argv);
+int cmd_tokenize(int argc, char** argv);    // apps/cmd_tokenize.cpp
+int cmd_detokenize(int argc, char** argv);  // apps/cmd_tokenize.cpp
 
 // Every command, registered in apps/main.cpp.
 const std::vector<Command>& commands();

@@ -16,6 +16,8 @@ const std::vector<Command>& commands() {
       {"bench", "measure decode or prefill tokens/s of a model", cmd_bench},
       {"random-model", "write a random-initialised checkpoint for a config.json",
        cmd_random_model},
+      {"tokenize", "text -> token ids with a tokenizer.json", cmd_tokenize},
+      {"detokenize", "token ids -> text with a tokenizer.json", cmd_detokenize},
   };
   return kCommands;
 }

@@ -193,8 +193,8 @@ std::pair<std::function<void(Result)>, Engine::CancelFlag> Engine::bind(Handler 
   auto shared = std::make_shared<Handler>(std::move(handler));
   auto done = [shared, ex](Result result) {
     boost::asio::post(ex, [shared, result = std::move(result)]() mutable {
-      auto slot = boost::asio::get_associated_cancellation_slot(*shared);
-      if (slot.is_connected()) slot.clear();
+      auto bound = boost::asio::get_associated_cancellation_slot(*shared);
+      if (bound.is_connected()) bound.clear();
       (*shared)(std::move(result));
     });
   };
