@@ -1,4 +1,5 @@
-// arbor bench decode|prefill: tokens per second of a model on a backend, one JSON document.
+// arbor bench decode|prefill|runtime: tokens per second of a model on a backend, one JSON
+// document (runtime: apps/bench_runtime.cpp).
 //
 // decode: `batch` sequences are prefilled with a random prompt, then decoded together, one
 //   token each per step (greedy), for --tokens steps after 4 warm-up steps.
@@ -9,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "apps/bench_common.h"
 #include "apps/commands.h"
 #include "apps/flags.h"
 #include "core/json.h"
@@ -18,18 +20,19 @@
 #include "models/random_checkpoint.h"
 
 namespace arbor::apps {
+
+std::vector<std::int32_t> random_tokens(Rng& rng, std::int64_t n, std::int32_t vocab) {
+  std::vector<std::int32_t> out(static_cast<std::size_t>(n));
+  for (auto& t : out) t = static_cast<std::int32_t>(rng.below(static_cast<std::uint64_t>(vocab)));
+  return out;
+}
+
 namespace {
 
 using Clock = std::chrono::steady_clock;
 
 double seconds_since(Clock::time_point t0) {
   return std::chrono::duration<double>(Clock::now() - t0).count();
-}
-
-std::vector<std::int32_t> random_tokens(Rng& rng, std::int64_t n, std::int32_t vocab) {
-  std::vector<std::int32_t> out(static_cast<std::size_t>(n));
-  for (auto& t : out) t = static_cast<std::int32_t>(rng.below(static_cast<std::uint64_t>(vocab)));
-  return out;
 }
 
 // Prefills `batch` prompts of `len` tokens, one per slot, as one packed step.
@@ -41,6 +44,8 @@ Status prefill(models::Model& model, kernels::StateArena& arena, std::int32_t ba
   for (std::int32_t b = 0; b < batch; ++b) spans.push_back({b * len, len, kernels::kNoSlot, b});
   return model.forward({tokens, spans, false}, arena, out);
 }
+
+}  // namespace
 
 StatusOr<double> bench_decode(models::Model& model, std::int32_t batch, std::int32_t prompt_len,
                               std::int32_t n_tokens) {
@@ -71,6 +76,8 @@ StatusOr<double> bench_decode(models::Model& model, std::int32_t batch, std::int
   return std::int64_t{batch} * n_tokens / seconds_since(t0);
 }
 
+namespace {
+
 StatusOr<double> bench_prefill(models::Model& model, std::int32_t batch, std::int32_t len,
                                std::int32_t repeats) {
   ARBOR_ASSIGN_OR_RETURN(auto arena, model.make_state_arena(batch));
@@ -96,13 +103,17 @@ Status run_bench(int argc, char** argv) {
                                                     {"--tokens", true},
                                                     {"--prompt-len", true},
                                                     {"--repeats", true},
+                                                    {"--concurrency", true},
+                                                    {"--rounds", true},
                                                     {"--json", false}}));
   if (flags.positional().size() != 1) {
-    return Status::invalid_argument("usage: arbor bench decode|prefill --model DIR ...");
+    return Status::invalid_argument("usage: arbor bench decode|prefill|runtime --model DIR ...");
   }
   const std::string mode = flags.positional()[0];
+  if (mode == "runtime") return run_bench_runtime(flags);
   if (mode != "decode" && mode != "prefill") {
-    return Status::invalid_argument("unknown bench '" + mode + "' (expected decode or prefill)");
+    return Status::invalid_argument("unknown bench '" + mode +
+                                    "' (expected decode, prefill or runtime)");
   }
   ARBOR_ASSIGN_OR_RETURN(std::string dir, flags.require("--model"));
   const std::string backend_name = flags.get("--backend").value_or("cpu");

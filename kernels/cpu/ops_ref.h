@@ -6,6 +6,14 @@
 #include "kernels/ops.h"
 #include "kernels/sampling.h"
 
+// Hot reference loops are compiled twice, for AVX2 and for baseline x86-64, and the loader
+// picks the one the CPU supports (GCC function multiversioning).
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define ARBOR_CPU_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define ARBOR_CPU_CLONES
+#endif
+
 namespace arbor::kernels {
 
 void embedding_ref(const EmbeddingArgs& args);
