@@ -3,7 +3,8 @@
 #   1. installs the Debian packages (scripts/install_deps.sh; idempotent);
 #   2. builds Release (CUDA code compiled whenever nvcc is present) and runs every test labelled cpu;
 #   3. builds with AddressSanitizer + UndefinedBehaviorSanitizer (CUDA off) and runs them again;
-#   4. checks that no file includes a layer above its own.
+#   4. builds the concurrent modules' tests with ThreadSanitizer and runs them;
+#   5. checks that no file includes a layer above its own.
 # Prints each stage's duration. Build folders: build/release and build/asan.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,6 +34,18 @@ stage "release build + cpu tests" build_and_test build/release -DCMAKE_BUILD_TYP
   -DARBOR_CUDA=AUTO -DARBOR_FATAL_WARNINGS=ON
 stage "asan+ubsan build + cpu tests" build_and_test build/asan -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DARBOR_CUDA=OFF -DARBOR_SANITIZE=address -DARBOR_BUILD_BENCHMARKS=OFF
+# ThreadSanitizer: the tests of the modules with threads of their own. OpenBLAS's worker threads
+# synchronise in uninstrumented code, so the BLAS runs single-threaded here.
+tsan_tests="runtime_test"
+tsan() {
+  cmake -S . -B build/tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DARBOR_CUDA=OFF \
+    -DARBOR_SANITIZE=thread -DARBOR_BUILD_BENCHMARKS=OFF >/dev/null
+  cmake --build build/tsan -j "$jobs" --target $tsan_tests
+  OPENBLAS_NUM_THREADS=1 TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
+    ctest --test-dir build/tsan -L cpu -R "^($(tr ' ' '|' <<<"$tsan_tests"))\$" \
+    --output-on-failure --timeout 900
+}
+stage "tsan build + concurrent tests" tsan
 stage "layering check" scripts/check_layers.sh
 
 echo

@@ -19,6 +19,7 @@
 
 #include "core/random.h"
 #include "models/generate.h"
+#include "models/random_checkpoint.h"
 #include "models/safetensors_writer.h"
 
 namespace arbor::runtime {
@@ -366,6 +367,95 @@ TEST(EngineTest, ExtendComputesTheStateOnce) {
   EXPECT_EQ(engine->metrics().tokens_prefilled, prefilled);
   EXPECT_FALSE(engine->start({}).ok());
   EXPECT_FALSE(engine->start({1, 999}).ok());
+}
+
+}  // namespace
+}  // namespace arbor::runtime
+
+namespace arbor::runtime {
+namespace {
+
+// A random-initialised model with the arithmetic byte-level tokenizer beside it.
+std::filesystem::path make_model_with_tokenizer() {
+  char tmpl[] = "/tmp/arbor_tok_model_XXXXXX";
+  const std::filesystem::path dir = ::mkdtemp(tmpl);
+  Json config = *read_json_file(kModel + "/config.json");
+  config["vocab_size"] = 608;
+  config["eos_token_id"] = 607;
+  EXPECT_TRUE(models::save_random_checkpoint(config, dir.string(), 3).ok());
+  std::filesystem::copy(ARBOR_SOURCE_DIR "/tests/data/tokenizers/arith_bytelevel.json",
+                        dir / "tokenizer.json");
+  return dir;
+}
+
+TEST(EngineTest, StopStringsSpanningTokensEndTheTextBeforeThem) {
+  const auto dir = make_model_with_tokenizer();
+  auto engine = make_engine({}, dir.string());
+  const models::Tokenizer* tok = engine->tokenizer();
+  ASSERT_NE(tok, nullptr);
+  Sequence s = *engine->start_text("12 + 35 = ");
+  auto full = run(engine->generate(s, greedy(40)));
+  ASSERT_TRUE(full.ok());
+  // Pick a stop string that starts inside one token and ends inside the next.
+  std::string text;
+  std::string stop;
+  std::size_t token_end = 0;
+  for (std::size_t i = 0; i + 1 < full->ids.size() && stop.empty(); ++i) {
+    const std::string a = tok->token_bytes(full->ids[i]);
+    const std::string b = tok->token_bytes(full->ids[i + 1]);
+    if (a.size() >= 2 && !b.empty()) {
+      stop = a.substr(a.size() - 1) + b.substr(0, 1);
+      token_end = i + 2;
+    }
+    text += a;
+  }
+  ASSERT_FALSE(stop.empty()) << "no multi-byte token in the continuation";
+  GenerateParams p = greedy(40);
+  p.stop = {stop};
+  auto cut = run(engine->generate(s, p));
+  ASSERT_TRUE(cut.ok());
+  EXPECT_EQ(cut->finish_reason, FinishReason::kStop);
+  EXPECT_EQ(cut->stop, stop);
+  const std::string all = *tok->decode(full->ids);
+  EXPECT_EQ(cut->text, all.substr(0, all.find(stop)));
+  EXPECT_LE(cut->ids.size(), token_end);  // generation ended at the token completing the stop
+  EXPECT_EQ(std::vector<std::int32_t>(full->ids.begin(), full->ids.begin() + cut->ids.size()),
+            cut->ids);
+  std::filesystem::remove_all(dir);
+}
+
+TEST(EngineTest, ResultsDoNotDependOnWhatElseIsInTheBatch) {
+  auto engine = make_engine();
+  Sequence s = *engine->start({3, 1, 4, 1, 5, 9, 2, 6});
+  const std::vector<std::int32_t> cont = {5, 3, 5, 8, 9, 7};
+  auto alone = run(engine->score(s, cont));
+  auto alone_gen = run(engine->generate(engine->fork(s), greedy(8)));
+  ASSERT_TRUE(alone.ok() && alone_gen.ok());
+  // The same requests among many others of different lengths.
+  std::vector<std::promise<StatusOr<std::vector<float>>>> scores(20);
+  std::vector<std::promise<StatusOr<Completion>>> gens(20);
+  for (int i = 0; i < 20; ++i) {
+    Sequence other = *engine->start({i + 1, 2 * i + 1, 7});
+    engine->async_generate(other, greedy(5 + i % 7), [&gens, i](StatusOr<Completion> c) {
+      gens[static_cast<std::size_t>(i)].set_value(std::move(c));
+    });
+    engine->async_score(i % 2 ? s : other, cont, [&scores, i](StatusOr<std::vector<float>> v) {
+      scores[static_cast<std::size_t>(i)].set_value(std::move(v));
+    });
+  }
+  auto batched_gen = run(engine->generate(engine->fork(s), greedy(8)));
+  for (int i = 0; i < 20; ++i) {
+    auto v = scores[static_cast<std::size_t>(i)].get_future().get();
+    ASSERT_TRUE(v.ok());
+    if (i % 2) {
+      EXPECT_LE(max_rel_diff(*v, *alone), 1e-5);
+    }
+    EXPECT_TRUE(gens[static_cast<std::size_t>(i)].get_future().get().ok());
+  }
+  ASSERT_TRUE(batched_gen.ok());
+  EXPECT_EQ(batched_gen->ids, alone_gen->ids);
+  EXPECT_LE(max_rel_diff(batched_gen->logprobs, alone_gen->logprobs), 1e-5);
+  EXPECT_GT(engine->metrics().mean_batch, 2.0);
 }
 
 }  // namespace
