@@ -7,8 +7,10 @@
 #include "kernels/sampling.h"
 
 // Hot reference loops are compiled twice, for AVX2 and for baseline x86-64, and the loader
-// picks the one the CPU supports (GCC function multiversioning).
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+// picks the one the CPU supports (GCC function multiversioning). Not under ThreadSanitizer,
+// whose instrumented ifunc resolver would run before the sanitizer's runtime starts.
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && \
+    !defined(__SANITIZE_THREAD__)
 #define ARBOR_CPU_CLONES __attribute__((target_clones("avx2", "default")))
 #else
 #define ARBOR_CPU_CLONES
