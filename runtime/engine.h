@@ -20,6 +20,8 @@
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/cancellation_type.hpp>
+#include <boost/asio/execution/outstanding_work.hpp>
+#include <boost/asio/prefer.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
@@ -188,7 +190,11 @@ std::pair<std::function<void(Result)>, Engine::CancelFlag> Engine::bind(Handler 
   if (slot.is_connected()) {
     slot.assign([flag](boost::asio::cancellation_type) { flag->store(true); });
   }
-  auto ex = boost::asio::get_associated_executor(handler);
+  // Outstanding work is tracked on the handler's executor from submission until the result
+  // has been posted (the executor cannot run out of work, and be destroyed, while the
+  // scheduler thread is still inside post()).
+  auto ex = boost::asio::prefer(boost::asio::get_associated_executor(handler),
+                                boost::asio::execution::outstanding_work.tracked);
   // std::function needs a copyable callable; the handler may be move-only.
   auto shared = std::make_shared<Handler>(std::move(handler));
   auto done = [shared, ex](Result result) {
