@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 
 #include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/bind_executor.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -254,19 +256,24 @@ TEST(EngineTest, CancellationEndsTheRequestAndFreesItsSlot) {
   options.n_slots = 4;
   auto engine = make_engine(options);
   Sequence s = *engine->start({3, 4, 5});
+  // The caller's executor: an io_context on its own thread. The handler and the cancellation
+  // signal both run there.
   asio::io_context io;
+  auto guard = asio::make_work_guard(io);
+  std::thread io_thread([&] { io.run(); });
   asio::cancellation_signal signal;
-  std::optional<StatusOr<Completion>> result;
-  engine->async_generate(s, greedy(100000),
-                         asio::bind_cancellation_slot(signal.slot(), [&](StatusOr<Completion> c) {
-                           result = std::move(c);
-                         }));
-  // Run the io_context until the completion arrives; cancel after a few steps.
+  std::promise<StatusOr<Completion>> promise;
+  engine->async_generate(
+      s, greedy(100000),
+      asio::bind_cancellation_slot(
+          signal.slot(), asio::bind_executor(io, [&](StatusOr<Completion> c) {
+            promise.set_value(std::move(c));
+          })));
   asio::steady_timer timer(io, std::chrono::milliseconds(30));
   timer.async_wait([&](auto) { signal.emit(asio::cancellation_type::terminal); });
-  // The handler was bound without an executor: it runs on the system executor, so poll.
-  io.run();
-  while (!result) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  std::optional<StatusOr<Completion>> result = promise.get_future().get();
+  guard.reset();
+  io_thread.join();
   ASSERT_FALSE(result->ok());
   EXPECT_EQ(result->status().code(), StatusCode::kCancelled);
   // The working slot is free again; the prompt's state keeps one slot while `s` lives.
