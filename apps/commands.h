@@ -19,6 +19,10 @@ struct Command {
 
 // The subcommands, one file each (apps/cmd_<name>.cpp).
 int cmd_version(int argc, char** argv);
+int cmd_dataset(int argc, char** argv);
+int cmd_grade(int argc, char** argv);
+int cmd_extract(int argc, char** argv);
+int cmd_env(int argc, char** argv);
 
 // Every command, registered in apps/main.cpp.
 const std::vector<Command>& commands();
