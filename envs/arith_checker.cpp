@@ -14,6 +14,13 @@ bool contains(const std::vector<Rational>& v, const Rational& x) {
   return std::find(v.begin(), v.end(), x) != v.end();
 }
 
+void add_partial_values(const ArithExpr& e, std::vector<Rational>& out) {
+  if (e.kind == ArithExpr::Kind::kNumber) return;
+  if (auto v = eval_arith(e); v.ok()) out.push_back(*v);
+  if (e.lhs) add_partial_values(*e.lhs, out);
+  if (e.rhs) add_partial_values(*e.rhs, out);
+}
+
 StepVerdict check_line(int line_no, std::string_view raw, std::vector<Rational>& available) {
   StepVerdict s;
   s.line = line_no;
@@ -52,7 +59,9 @@ StepVerdict check_line(int line_no, std::string_view raw, std::vector<Rational>&
         s.ungrounded.push_back(lit.to_string());
       }
     }
-    local.push_back(values[i]);
+    // Later sides may use this side's value and its partial results:
+    // "37 + 48 - 25 = 85 - 25 = 60" (85 is 37 + 48).
+    add_partial_values(*exprs[i], local);
   }
   for (const Rational& v : values) available.push_back(v);
   return s;

@@ -5,8 +5,9 @@
 // chain "37 + 48 = 85 - 5 = 80" and lines with a short label ("Step 2: 85 - 25 = 60"). Other
 // lines (prose, "Answer: 60") are not steps. A step is
 //   correct    when every side of it has the same exact value;
-//   grounded   when every number on its left sides is a number of the problem or the result of
-//              an earlier step (or an earlier side of the same line): nothing from nowhere.
+//   grounded   when every number on its left sides is a number of the problem, the result of
+//              an earlier step, or the value of an earlier side of the same line or of a part
+//              of one ("37 + 48 - 25 = 85 - 25" uses 85 = 37 + 48): nothing from nowhere.
 // The answer is read with extract_answer ("Answer: N" first) and compared with the gold answer
 // exactly; `follows` says it equals the result of the last step.
 //

@@ -47,49 +47,61 @@ bool same_multiset(std::vector<Rational> a, std::vector<Rational> b) {
   return a == b;
 }
 
-// Depth-first search over pairs; `exprs` mirrors `vals` with the expression of each value.
-bool solve_rec(std::vector<Rational>& vals, std::vector<std::string>& exprs,
-               const Rational& target, std::string& out) {
-  if (vals.size() == 1) {
-    if (vals[0] == target) {
-      out = exprs[0];
-      return true;
-    }
-    return false;
-  }
+// Depth-first search over pairs of values; the moves of the first solution found are kept in
+// `path` (index pairs into the list at that depth and an operation code) and turned into text
+// only once, at the end.
+struct Move {
+  std::size_t i, j;
+  int op;  // 0 a+b, 1 a*b, 2 a-b, 3 b-a, 4 a/b, 5 b/a
+};
+
+bool solve_rec(std::vector<Rational>& vals, const Rational& target, std::vector<Move>& path) {
+  if (vals.size() == 1) return vals[0] == target;
   const std::size_t n = vals.size();
   for (std::size_t i = 0; i < n; ++i) {
     for (std::size_t j = i + 1; j < n; ++j) {
       const Rational a = vals[i], b = vals[j];
-      const std::string ea = exprs[i], eb = exprs[j];
-      struct Candidate {
-        std::optional<Rational> v;
-        std::string e;
-      };
-      const Candidate cands[] = {
-          {a.add(b), "(" + ea + " + " + eb + ")"}, {a.mul(b), "(" + ea + " * " + eb + ")"},
-          {a.sub(b), "(" + ea + " - " + eb + ")"}, {b.sub(a), "(" + eb + " - " + ea + ")"},
-          {a.div(b), "(" + ea + " / " + eb + ")"}, {b.div(a), "(" + eb + " / " + ea + ")"},
-      };
-      std::vector<Rational> next_vals;
-      std::vector<std::string> next_exprs;
+      std::vector<Rational> next;
+      next.reserve(n - 1);
       for (std::size_t k = 0; k < n; ++k) {
-        if (k != i && k != j) {
-          next_vals.push_back(vals[k]);
-          next_exprs.push_back(exprs[k]);
-        }
+        if (k != i && k != j) next.push_back(vals[k]);
       }
-      for (const Candidate& c : cands) {
-        if (!c.v) continue;
-        next_vals.push_back(*c.v);
-        next_exprs.push_back(c.e);
-        if (solve_rec(next_vals, next_exprs, target, out)) return true;
-        next_vals.pop_back();
-        next_exprs.pop_back();
+      for (int op = 0; op < 6; ++op) {
+        std::optional<Rational> v;
+        switch (op) {
+          case 0: v = a.add(b); break;
+          case 1: v = a.mul(b); break;
+          case 2: v = a.sub(b); break;
+          case 3: v = b.sub(a); break;
+          case 4: v = a.div(b); break;
+          default: v = b.div(a); break;
+        }
+        if (!v) continue;
+        next.push_back(*v);
+        path.push_back({i, j, op});
+        if (solve_rec(next, target, path)) return true;
+        path.pop_back();
+        next.pop_back();
       }
     }
   }
   return false;
+}
+
+std::string replay(std::vector<std::string> exprs, const std::vector<Move>& path) {
+  static const char* const kFormats[] = {"+", "*", "-", "-", "/", "/"};
+  for (const Move& m : path) {
+    const std::string a = exprs[m.i], b = exprs[m.j];
+    const bool swap = m.op == 3 || m.op == 5;
+    std::string e = "(" + (swap ? b : a) + " " + kFormats[m.op] + " " + (swap ? a : b) + ")";
+    std::vector<std::string> next;
+    for (std::size_t k = 0; k < exprs.size(); ++k) {
+      if (k != m.i && k != m.j) next.push_back(exprs[k]);
+    }
+    next.push_back(std::move(e));
+    exprs = std::move(next);
+  }
+  return exprs[0];
 }
 
 std::string strip_outer_parens(std::string s) {
@@ -166,9 +178,9 @@ std::optional<std::string> solve_game24(const std::vector<int>& numbers, int tar
     vals.emplace_back(n);
     exprs.push_back(std::to_string(n));
   }
-  std::string out;
-  if (!solve_rec(vals, exprs, Rational(target), out)) return std::nullopt;
-  return strip_outer_parens(out);
+  std::vector<Move> path;
+  if (!solve_rec(vals, Rational(target), path)) return std::nullopt;
+  return strip_outer_parens(replay(exprs, path));
 }
 
 StatusOr<std::vector<int>> parse_game24_puzzle(std::string_view text) {

@@ -349,10 +349,44 @@ bool numbers_close(std::complex<double> a, std::complex<double> b) {
   return std::abs(a - b) <= 1e-4 * scale;
 }
 
+// An equation: '=' that is not part of <=, >=, !=.
+bool is_equation(const std::string& s) {
+  for (std::size_t p = s.find('='); p != std::string::npos; p = s.find('=', p + 1)) {
+    const bool rel = (p > 0 && (s[p - 1] == '<' || s[p - 1] == '>' || s[p - 1] == '!')) ||
+                     (p + 1 < s.size() && (s[p + 1] == '<' || s[p + 1] == '>'));
+    if (!rel) return true;
+  }
+  return false;
+}
+
+bool has_relation(const std::string& s) {
+  return s.find_first_of("<>") != std::string::npos || s.find("!=") != std::string::npos;
+}
+
 bool scalar_equal(const std::string& g_raw, bool g_percent, const std::string& p_raw,
                   bool p_percent) {
-  const std::string g = drop_variable_lhs(g_raw);
-  const std::string p = drop_variable_lhs(p_raw);
+  std::string g = g_raw, p = p_raw;
+  if (g == p) return true;
+  if (has_relation(g) || has_relation(p)) {
+    const auto gr = parse_relation(g), pr = parse_relation(p);
+    return gr && pr && gr->op == pr->op && scalar_equal(gr->lhs, false, pr->lhs, false) &&
+           scalar_equal(gr->rhs, false, pr->rhs, false);
+  }
+  const bool g_eq = is_equation(g), p_eq = is_equation(p);
+  if (g_eq && p_eq) {
+    const std::string gd = drop_variable_lhs(g), pd = drop_variable_lhs(p);
+    // The same variable on the left of both: compare what it equals ("x = 5+5+1 = 11").
+    if (gd != g && pd != p && g.substr(0, g.find('=')) == p.substr(0, p.find('='))) {
+      return scalar_equal(gd, g_percent, pd, p_percent);
+    }
+    // Otherwise equal as equations, up to a constant factor (first = last side).
+    const auto ge = g.find('='), pe = p.find('=');
+    auto a = internal::parse_math("(" + g.substr(0, ge) + ")-(" + g.substr(g.rfind('=') + 1) + ")");
+    auto b = internal::parse_math("(" + p.substr(0, pe) + ")-(" + p.substr(p.rfind('=') + 1) + ")");
+    return a && b && internal::proportional(**a, **b, 1e-6);
+  }
+  if (g_eq) g = drop_variable_lhs(g);
+  if (p_eq) p = drop_variable_lhs(p);
   if (g == p) return true;
   // Multiple choice: "(b)" / "b)" / "b".
   const auto letter = [](const std::string& s) -> char {
@@ -372,19 +406,6 @@ bool scalar_equal(const std::string& g_raw, bool g_percent, const std::string& p
     return false;
   }
   if (auto c = compound_equal(g, p)) return *c;
-  // Equations with unknowns on both sides: equal up to a constant factor.
-  const auto ge = g.find('='), pe = p.find('=');
-  if (ge != std::string::npos && pe != std::string::npos &&
-      g.find('=', ge + 1) == std::string::npos && p.find('=', pe + 1) == std::string::npos) {
-    auto a = internal::parse_math("(" + g.substr(0, ge) + ")-(" + g.substr(ge + 1) + ")");
-    auto b = internal::parse_math("(" + p.substr(0, pe) + ")-(" + p.substr(pe + 1) + ")");
-    return a && b && internal::proportional(**a, **b, 1e-6);
-  }
-  const auto gr = parse_relation(g), pr = parse_relation(p);
-  if (gr || pr) {
-    return gr && pr && gr->op == pr->op && scalar_equal(gr->lhs, false, pr->lhs, false) &&
-           scalar_equal(gr->rhs, false, pr->rhs, false);
-  }
   return numerically_equal(g, p, 1e-6);
 }
 
