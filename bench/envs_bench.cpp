@@ -8,8 +8,10 @@
 #include <cstdint>
 
 #include "core/json.h"
+#include "core/random.h"
 #include "envs/arith.h"
 #include "envs/arith_checker.h"
+#include "envs/text_world.h"
 
 namespace arbor::envs {
 namespace {
@@ -77,6 +79,64 @@ void BM_ArithCheckGold(benchmark::State& state) {
   state.SetItemsProcessed(static_cast<std::int64_t>(i));
 }
 BENCHMARK(BM_ArithCheckGold);
+
+const char* const kSizes[] = {"trivial", "easy", "medium", "hard"};
+
+// One episode: generate the world (reset), solve it, play the plan through step() with the
+// admissible actions computed after every step (as an agent would see them).
+void BM_TextWorldSolvedEpisode(benchmark::State& state) {
+  const char* size = kSizes[state.range(0)];
+  TextWorldEnv env(size, *TextWorldConfig::preset(size));
+  std::uint64_t seed = 0;
+  std::int64_t steps = 0;
+  for (auto _ : state) {
+    auto r = env.reset(seed++, Json::object());
+    for (const std::string& a : env.solve()) {
+      auto s = env.step(a);
+      ++steps;
+      benchmark::DoNotOptimize(s->reward);
+    }
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(seed));
+  state.counters["steps/episode"] = static_cast<double>(steps) / static_cast<double>(seed);
+  state.SetLabel(size);
+}
+BENCHMARK(BM_TextWorldSolvedEpisode)->DenseRange(0, 3);
+
+// One episode of a random agent: reset, then up to 50 uniformly drawn admissible actions.
+void BM_TextWorldRandomEpisode(benchmark::State& state) {
+  const char* size = kSizes[state.range(0)];
+  TextWorldEnv env(size, *TextWorldConfig::preset(size));
+  Rng rng(1);
+  std::uint64_t seed = 0;
+  std::int64_t steps = 0;
+  for (auto _ : state) {
+    auto r = env.reset(seed++, Json::object());
+    std::vector<std::string> actions = r->info[kInfoAdmissibleActions].get<std::vector<std::string>>();
+    for (int k = 0; k < 50; ++k) {
+      auto s = env.step(actions[rng.below(actions.size())]);
+      ++steps;
+      if (s->terminated) break;
+      actions = s->info[kInfoAdmissibleActions].get<std::vector<std::string>>();
+    }
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(seed));
+  state.counters["steps/s"] = benchmark::Counter(static_cast<double>(steps), benchmark::Counter::kIsRate);
+  state.SetLabel(size);
+}
+BENCHMARK(BM_TextWorldRandomEpisode)->DenseRange(0, 3);
+
+// Snapshot and restore, as a tree search does at every expansion.
+void BM_TextWorldSaveRestore(benchmark::State& state) {
+  TextWorldEnv env("hard", *TextWorldConfig::preset("hard"));
+  (void)env.reset(3, Json::object());
+  for (auto _ : state) {
+    std::string snap = *env.save();
+    benchmark::DoNotOptimize(env.restore(snap).ok());
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_TextWorldSaveRestore);
 
 }  // namespace
 }  // namespace arbor::envs

@@ -3,7 +3,9 @@
 #include <algorithm>
 
 #include "core/strings.h"
+#include "envs/arith_env.h"
 #include "envs/game24.h"
+#include "envs/text_world.h"
 #include "envs/step_limit.h"
 
 namespace arbor::envs {
@@ -61,6 +63,25 @@ EnvRegistry make_builtin() {
              ARBOR_ASSIGN_OR_RETURN(puzzle, parse_game24_puzzle(arg));
            }
            return EnvironmentPtr(std::make_unique<Game24Env>(std::string(id), std::move(puzzle)));
+         }});
+  r.add({"textworld", "textworld[:trivial|easy|medium|hard]",
+         "built-in text adventure: rooms, doors, keys, containers and a goal, seeded", false, 100,
+         [](std::string_view id, std::string_view arg, const Json& options)
+             -> StatusOr<EnvironmentPtr> {
+           ARBOR_ASSIGN_OR_RETURN(TextWorldConfig config, TextWorldConfig::preset(trim(arg)));
+           // Validate the options now so that a bad one fails at make(), not at reset().
+           TextWorldConfig check = config;
+           ARBOR_RETURN_IF_ERROR(check.apply_options(options));
+           return EnvironmentPtr(std::make_unique<TextWorldEnv>(std::string(id), config));
+         }});
+  r.add({"arith", "arith[:difficulty]",
+         "one synthetic arithmetic problem per episode; the action is a whole solution", false, 0,
+         [](std::string_view id, std::string_view arg, const Json&) -> StatusOr<EnvironmentPtr> {
+           ArithOptions o;
+           if (!trim(arg).empty()) {
+             ARBOR_ASSIGN_OR_RETURN(o.difficulties, parse_arith_difficulties(trim(arg)));
+           }
+           return EnvironmentPtr(std::make_unique<ArithEnv>(std::string(id), o));
          }});
   return r;
 }
