@@ -4,8 +4,10 @@
 
 #include "core/strings.h"
 #include "envs/arith_env.h"
+#include "envs/external_env.h"
 #include "envs/game24.h"
 #include "envs/text_world.h"
+#include "envs/zmachine_env.h"
 #include "envs/step_limit.h"
 
 namespace arbor::envs {
@@ -82,6 +84,22 @@ EnvRegistry make_builtin() {
              ARBOR_ASSIGN_OR_RETURN(o.difficulties, parse_arith_difficulties(trim(arg)));
            }
            return EnvironmentPtr(std::make_unique<ArithEnv>(std::string(id), o));
+         }});
+  r.add({"zmachine", "zmachine:<story file>",
+         "a Z-machine game (.z3-.z8, Blorb) played through the dfrotz interpreter", true, 0,
+         [](std::string_view id, std::string_view arg, const Json& options)
+             -> StatusOr<EnvironmentPtr> {
+           ARBOR_ASSIGN_OR_RETURN(auto env, ZMachineEnv::create(std::string(id),
+                                                                std::string(trim(arg)), options));
+           return EnvironmentPtr(std::move(env));
+         }});
+  r.add({"external", "external:<command> [args][#env]",
+         "an environment server speaking JSON-RPC 2.0 on its stdin/stdout", true, 0,
+         [](std::string_view id, std::string_view arg, const Json& options)
+             -> StatusOr<EnvironmentPtr> {
+           ARBOR_ASSIGN_OR_RETURN(ExternalEnvOptions o, ExternalEnvOptions::parse(arg, options));
+           ARBOR_ASSIGN_OR_RETURN(auto env, ExternalEnv::create(std::string(id), std::move(o)));
+           return EnvironmentPtr(std::move(env));
          }});
   return r;
 }
