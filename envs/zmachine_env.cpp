@@ -208,7 +208,9 @@ Status ZMachineEnv::start(std::optional<std::uint64_t> seed) {
   if (dir_.empty()) return Status::failed_precondition(spec_.id + ": the environment was closed");
   if (proc_) proc_->terminate(Millis(100));
   proc_.reset();
-  std::vector<std::string> argv = {dfrotz_, "-m", "-p", "-q", "-w", "200", "-R", dir_};
+  // No -R: dfrotz 2.54 garbles file names that start with the -R folder. Save files go to the
+  // private folder by absolute path, and commands that touch files are refused in step().
+  std::vector<std::string> argv = {dfrotz_, "-m", "-p", "-q", "-w", "200"};
   if (seed) {
     argv.push_back("-s");
     argv.push_back(std::to_string(*seed % 32768));  // dfrotz takes a small seed
@@ -306,6 +308,20 @@ StatusOr<StepResult> ZMachineEnv::step(std::string_view action) {
   std::string command;
   for (char c : action) command += (c == '\n' || c == '\r') ? ' ' : c;
   command = std::string(trim(command)).substr(0, kMaxCommand);
+  // Commands that would ask the interpreter for a file or end it are for the environment to
+  // issue (save(), restore(), reset()), not for an agent.
+  const std::string verb = lower(command.substr(0, command.find(' ')));
+  for (const char* meta : {"save", "restore", "quit", "q", "restart", "script", "unscript",
+                           "transcript", "#save", "#restore", "#quit", "#restart"}) {
+    if (verb == meta) {
+      StepResult r;
+      r.observation = "'" + verb + "' is not available here; the environment saves, restores "
+                      "and restarts the game itself.";
+      r.info = info();
+      r.info[kInfoLastActionError] = r.observation;
+      return r;
+    }
+  }
   const int before = score_;
   auto reply = exchange(command);
   if (!reply.ok()) return fail(reply.status().with_context("command '" + command + "'"));

@@ -245,10 +245,14 @@ std::string Subprocess::terminate(Millis grace) {
     }
     return true;
   };
+  // Signals go to the child's process group, so its own children go too.
+  const auto signal_group = [&](int sig) {
+    if (::kill(-pid_, sig) != 0) ::kill(pid_, sig);
+  };
   if (!reaped_ && pid_ > 0 && !wait_for_exit(grace)) {
-    ::kill(pid_, SIGTERM);
+    signal_group(SIGTERM);
     if (!wait_for_exit(grace)) {
-      ::kill(pid_, SIGKILL);
+      signal_group(SIGKILL);
       int status = 0;
       if (::waitpid(pid_, &status, 0) == pid_) {
         reaped_ = true;
