@@ -13,7 +13,8 @@ namespace arbor::apps {
 
 int cmd_extract(int argc, char** argv) {
   auto flags = Flags::parse(argc, argv, 2, {{"--mode", true}});
-  if (!flags.ok()) return report_error("extract", flags.status());
+  if (!flags.ok())
+    return report_error("extract", flags.status());
   auto mode = envs::parse_grade_mode(flags->get("--mode").value_or("prm800k"));
   if (!mode.ok()) {
     return report_error("extract", Status::invalid_argument("--mode: " + mode.status().message()));

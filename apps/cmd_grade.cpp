@@ -20,9 +20,12 @@ StatusOr<std::string> text_field(const Json& j, const char* key, const std::stri
     return Status::invalid_argument(where + ": field '" + key + "' is missing");
   }
   const Json& v = j[key];
-  if (v.is_string()) return v.get<std::string>();
-  if (v.is_number()) return json_dump(v);
-  if (v.is_null()) return std::string();
+  if (v.is_string())
+    return v.get<std::string>();
+  if (v.is_number())
+    return json_dump(v);
+  if (v.is_null())
+    return std::string();
   return Status::invalid_argument(where + ": field '" + key + "' must be a string or a number");
 }
 
@@ -30,24 +33,29 @@ StatusOr<std::string> text_field(const Json& j, const char* key, const std::stri
 
 int cmd_grade(int argc, char** argv) {
   auto flags = Flags::parse(argc, argv, 2, {{"--mode", true}, {"--extract", false}});
-  if (!flags.ok()) return report_error("grade", flags.status());
+  if (!flags.ok())
+    return report_error("grade", flags.status());
   auto mode = envs::parse_grade_mode(flags->get("--mode").value_or("prm800k"));
-  if (!mode.ok()) return report_error("grade", Status::invalid_argument("--mode: " +
-                                                                         mode.status().message()));
+  if (!mode.ok())
+    return report_error("grade", Status::invalid_argument("--mode: " + mode.status().message()));
   const bool extract = flags->has("--extract");
   std::string line;
   int line_no = 0;
   int n_correct = 0, n_total = 0;
   while (std::getline(std::cin, line)) {
     ++line_no;
-    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    if (line.find_first_not_of(" \t\r") == std::string::npos)
+      continue;
     const std::string where = "stdin:" + std::to_string(line_no);
     auto j = parse_json(line, where);
-    if (!j.ok()) return report_error("grade", j.status());
+    if (!j.ok())
+      return report_error("grade", j.status());
     auto gold = text_field(*j, "gold", where);
-    if (!gold.ok()) return report_error("grade", gold.status());
+    if (!gold.ok())
+      return report_error("grade", gold.status());
     auto pred = text_field(*j, "pred", where);
-    if (!pred.ok()) return report_error("grade", pred.status());
+    if (!pred.ok())
+      return report_error("grade", pred.status());
     Json out;
     envs::Grade g;
     if (extract) {
@@ -61,7 +69,8 @@ int cmd_grade(int argc, char** argv) {
     out["correct"] = g.correct;
     out["gold_norm"] = g.gold_norm;
     out["pred_norm"] = g.pred_norm;
-    if (j->contains("id")) out["id"] = (*j)["id"];
+    if (j->contains("id"))
+      out["id"] = (*j)["id"];
     print_json_line(json_dump(out));
     n_correct += g.correct ? 1 : 0;
     ++n_total;

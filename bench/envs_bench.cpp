@@ -32,14 +32,14 @@ void BM_ArithGenerate(benchmark::State& state) {
     benchmark::DoNotOptimize(p.answer);
   }
   state.SetItemsProcessed(static_cast<std::int64_t>(i));
-  state.SetLabel(split == ArithSplit::kAll ? "all" : split == ArithSplit::kTrain ? "train"
-                                                                                 : "test");
+  state.SetLabel(split == ArithSplit::kAll     ? "all"
+                 : split == ArithSplit::kTrain ? "train"
+                                               : "test");
 }
 BENCHMARK(BM_ArithGenerate)->Arg(0)->Arg(1)->Arg(2);
 
 void BM_ArithGenerateDifficulty(benchmark::State& state) {
-  const ArithGenerator gen =
-      make_generator(ArithSplit::kAll, {static_cast<int>(state.range(0))});
+  const ArithGenerator gen = make_generator(ArithSplit::kAll, {static_cast<int>(state.range(0))});
   std::uint64_t i = 0;
   for (auto _ : state) {
     ArithProblem p = gen.generate(7, i++);
@@ -112,16 +112,19 @@ void BM_TextWorldRandomEpisode(benchmark::State& state) {
   std::int64_t steps = 0;
   for (auto _ : state) {
     auto r = env.reset(seed++, Json::object());
-    std::vector<std::string> actions = r->info[kInfoAdmissibleActions].get<std::vector<std::string>>();
+    std::vector<std::string> actions =
+        r->info[kInfoAdmissibleActions].get<std::vector<std::string>>();
     for (int k = 0; k < 50; ++k) {
       auto s = env.step(actions[rng.below(actions.size())]);
       ++steps;
-      if (s->terminated) break;
+      if (s->terminated)
+        break;
       actions = s->info[kInfoAdmissibleActions].get<std::vector<std::string>>();
     }
   }
   state.SetItemsProcessed(static_cast<std::int64_t>(seed));
-  state.counters["steps/s"] = benchmark::Counter(static_cast<double>(steps), benchmark::Counter::kIsRate);
+  state.counters["steps/s"] =
+      benchmark::Counter(static_cast<double>(steps), benchmark::Counter::kIsRate);
   state.SetLabel(size);
 }
 BENCHMARK(BM_TextWorldRandomEpisode)->DenseRange(0, 3);

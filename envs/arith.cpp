@@ -48,7 +48,8 @@ int pick_weighted(Rng& rng, const std::array<int, 4>& w) {
   const int total = w[0] + w[1] + w[2] + w[3];
   int r = static_cast<int>(rng.below(static_cast<std::uint64_t>(total)));
   for (int i = 0; i < 4; ++i) {
-    if (r < w[i]) return i;
+    if (r < w[i])
+      return i;
     r -= w[i];
   }
   return 0;
@@ -56,7 +57,9 @@ int pick_weighted(Rng& rng, const std::array<int, 4>& w) {
 
 constexpr char kOps[4] = {'+', '-', '*', '/'};
 
-void append_int(std::string& s, std::int64_t v) { s += std::to_string(v); }
+void append_int(std::string& s, std::int64_t v) {
+  s += std::to_string(v);
+}
 
 // ---- expressions -------------------------------------------------------------------------------
 
@@ -88,7 +91,8 @@ class ExprBuilder {
   }
 
   int gen(int steps) {
-    if (steps == 0) return leaf(uniform(rng_, 2, lv_.operand_max));
+    if (steps == 0)
+      return leaf(uniform(rng_, 2, lv_.operand_max));
     for (int attempt = 0; attempt < 4; ++attempt) {
       const std::size_t mark = nodes_.size();
       const int op = pick_weighted(rng_, lv_.op_weights);
@@ -99,9 +103,11 @@ class ExprBuilder {
         int r = l < 0 ? -1 : gen(steps - 1 - sl);
         if (l >= 0 && r >= 0) {
           const std::int64_t a = nodes_[l].value, b = nodes_[r].value;
-          if (op == 0 && a + b <= lv_.value_cap) result = inner('+', a + b, l, r);
+          if (op == 0 && a + b <= lv_.value_cap)
+            result = inner('+', a + b, l, r);
           if (op == 1 && a != b) {
-            if (a < b) std::swap(l, r);
+            if (a < b)
+              std::swap(l, r);
             result = inner('-', std::max(a, b) - std::min(a, b), l, r);
           }
         }
@@ -131,7 +137,8 @@ class ExprBuilder {
             std::int64_t divisors[16];
             int n = 0;
             for (std::int64_t k = 2; k <= lv_.factor_max; ++k) {
-              if (v % k == 0 && v / k >= 2) divisors[n++] = k;
+              if (v % k == 0 && v / k >= 2)
+                divisors[n++] = k;
             }
             if (n > 0) {
               const std::int64_t k = divisors[rng_.below(static_cast<std::uint64_t>(n))];
@@ -141,7 +148,8 @@ class ExprBuilder {
           }
         }
       }
-      if (result >= 0) return result;
+      if (result >= 0)
+        return result;
       nodes_.resize(mark);
     }
     return -1;
@@ -152,7 +160,9 @@ class ExprBuilder {
   std::vector<Node> nodes_;
 };
 
-int precedence(char op) { return op == '+' || op == '-' ? 1 : 2; }
+int precedence(char op) {
+  return op == '+' || op == '-' ? 1 : 2;
+}
 
 // Parentheses exactly where the tree needs them to be read back the same way: a left child of
 // lower precedence, a right child of lower or equal precedence.
@@ -166,15 +176,19 @@ void print_expr(const std::vector<Node>& nodes, int i, std::string& out) {
   const Node& r = nodes[n.right];
   const bool lp = l.op != 0 && precedence(l.op) < precedence(n.op);
   const bool rp = r.op != 0 && precedence(r.op) <= precedence(n.op);
-  if (lp) out += '(';
+  if (lp)
+    out += '(';
   print_expr(nodes, n.left, out);
-  if (lp) out += ')';
+  if (lp)
+    out += ')';
   out += ' ';
   out += n.op;
   out += ' ';
-  if (rp) out += '(';
+  if (rp)
+    out += '(';
   print_expr(nodes, n.right, out);
-  if (rp) out += ')';
+  if (rp)
+    out += ')';
 }
 
 void collect_steps(const std::vector<Node>& nodes, int i, std::vector<ArithStep>& steps,
@@ -195,7 +209,8 @@ constexpr std::array<const char*, 4> kExprPrompts = {"What is ", "Compute ", "Ca
 bool make_expr(Rng& rng, const Level& lv, ArithProblem& p) {
   ExprBuilder builder(rng, lv);
   const int root = builder.build(lv.steps);
-  if (root < 0) return false;
+  if (root < 0)
+    return false;
   collect_steps(builder.nodes(), root, p.steps, p.numbers);
   const std::size_t which = rng.below(kExprPrompts.size());
   p.question = kExprPrompts[which];
@@ -216,12 +231,12 @@ struct Frame {
   std::array<const char*, 3> sub;
   std::array<const char*, 2> add_group;  // {n} groups of {m}
   std::array<const char*, 2> sub_group;
-  const char* twice;                     // multiply by 2
-  const char* thrice;                    // multiply by 3
-  const char* times;                     // multiply by {k}
-  std::array<const char*, 2> share;      // divide by {k}, ends with the question
+  const char* twice;                 // multiply by 2
+  const char* thrice;                // multiply by 3
+  const char* times;                 // multiply by {k}
+  std::array<const char*, 2> share;  // divide by {k}, ends with the question
   std::array<const char*, 2> question;
-  bool person;                           // {N} is a person with pronouns
+  bool person;  // {N} is a person with pronouns
 };
 
 constexpr std::array<Frame, 3> kFrames = {{
@@ -229,7 +244,8 @@ constexpr std::array<Frame, 3> kFrames = {{
      {"{P} buys {b} more.", "{P} finds {b} more {X}.", "A friend gives {O} {b} {X}."},
      {"{P} gives {b} {X} to a friend.", "{P} loses {b} of them.", "{P} uses {b} {X}."},
      {"{P} buys {n} packs with {m} {X} in each pack.", "{P} gets {m} {X} a day for {n} days."},
-     {"{P} gives {m} {X} to each of {n} friends.", "{P} puts {m} {X} into each of {n} jars and gives the jars away."},
+     {"{P} gives {m} {X} to each of {n} friends.",
+      "{P} puts {m} {X} into each of {n} jars and gives the jars away."},
      "{P} doubles {S} {X}.",
      "{P} triples {S} {X}.",
      "{P} ends up with {k} times as many {X} as before.",
@@ -238,10 +254,14 @@ constexpr std::array<Frame, 3> kFrames = {{
      {"How many {X} does {N} have now?", "How many {X} does {N} have in the end?"},
      true},
     {{"{N} has {a} dollars.", "{N} saved {a} dollars.", "{N} starts the month with {a} dollars."},
-     {"{P} earns {b} dollars.", "{P} gets {b} dollars as a gift.", "{P} sells a bike for {b} dollars."},
-     {"{P} spends {b} dollars on a jacket.", "{P} pays {b} dollars for books.", "{P} spends {b} dollars."},
-     {"{P} works {n} hours and earns {m} dollars per hour.", "{P} sells {n} cakes for {m} dollars each."},
-     {"{P} buys {n} tickets that cost {m} dollars each.", "{P} buys {n} shirts at {m} dollars each."},
+     {"{P} earns {b} dollars.", "{P} gets {b} dollars as a gift.",
+      "{P} sells a bike for {b} dollars."},
+     {"{P} spends {b} dollars on a jacket.", "{P} pays {b} dollars for books.",
+      "{P} spends {b} dollars."},
+     {"{P} works {n} hours and earns {m} dollars per hour.",
+      "{P} sells {n} cakes for {m} dollars each."},
+     {"{P} buys {n} tickets that cost {m} dollars each.",
+      "{P} buys {n} shirts at {m} dollars each."},
      "{P} doubles {S} money.",
      "{P} triples {S} money.",
      "{S_cap} savings grow to {k} times as much.",
@@ -251,7 +271,8 @@ constexpr std::array<Frame, 3> kFrames = {{
      true},
     {{"A store has {a} boxes of {X}.", "A store keeps {a} boxes of {X} in stock.",
       "A store starts the week with {a} boxes of {X}."},
-     {"A truck delivers {b} more boxes.", "{b} more boxes arrive.", "The store orders {b} more boxes."},
+     {"A truck delivers {b} more boxes.", "{b} more boxes arrive.",
+      "The store orders {b} more boxes."},
      {"The store sells {b} boxes.", "{b} boxes are sold.", "{b} boxes are sent back."},
      {"{n} trucks deliver {m} boxes each.", "{n} vans arrive with {m} boxes in each van."},
      {"The store sends {m} boxes to each of {n} schools.", "{n} customers buy {m} boxes each."},
@@ -268,17 +289,26 @@ struct Person {
   const char* name;
   bool she;
 };
-constexpr std::array<Person, 16> kPeople = {{{"Mia", true},    {"Liam", false}, {"Ava", true},
-                                             {"Noah", false},  {"Zoe", true},   {"Omar", false},
-                                             {"Lena", true},   {"Ravi", false}, {"Sara", true},
-                                             {"Tom", false},   {"Aisha", true}, {"Ken", false},
-                                             {"Nora", true},   {"Leo", false},  {"Ivy", true},
+constexpr std::array<Person, 16> kPeople = {{{"Mia", true},
+                                             {"Liam", false},
+                                             {"Ava", true},
+                                             {"Noah", false},
+                                             {"Zoe", true},
+                                             {"Omar", false},
+                                             {"Lena", true},
+                                             {"Ravi", false},
+                                             {"Sara", true},
+                                             {"Tom", false},
+                                             {"Aisha", true},
+                                             {"Ken", false},
+                                             {"Nora", true},
+                                             {"Leo", false},
+                                             {"Ivy", true},
                                              {"Sam", false}}};
-constexpr std::array<const char*, 10> kItems = {"apples", "marbles", "stickers", "cards",
-                                                "shells", "stamps", "pencils", "cookies",
-                                                "beads", "books"};
+constexpr std::array<const char*, 10> kItems = {"apples", "marbles", "stickers", "cards", "shells",
+                                                "stamps", "pencils", "cookies",  "beads", "books"};
 constexpr std::array<const char*, 8> kGoods = {"pencils", "apples", "paper", "soap",
-                                               "rice", "tea", "nails", "toys"};
+                                               "rice",    "tea",    "nails", "toys"};
 constexpr std::array<const char*, 4> kConnectors = {"Then ", "Later ", "After that ", "Next "};
 
 struct Vars {
@@ -293,8 +323,8 @@ void render(std::string& out, const char* tmpl, const Vars& v, bool lower_first)
   bool first = true;
   for (const char* p = tmpl; *p; ++p) {
     if (*p != '{') {
-      out += (first && lower_first && *p >= 'A' && *p <= 'Z') ? static_cast<char>(*p - 'A' + 'a')
-                                                              : *p;
+      out +=
+          (first && lower_first && *p >= 'A' && *p <= 'Z') ? static_cast<char>(*p - 'A' + 'a') : *p;
       first = false;
       continue;
     }
@@ -340,7 +370,8 @@ bool takes_connector(const char* tmpl) {
 bool make_word(Rng& rng, const Level& lv, ArithProblem& p) {
   const Frame& f = kFrames[rng.below(kFrames.size())];
   Vars v;
-  if (f.person) v.person = &kPeople[rng.below(kPeople.size())];
+  if (f.person)
+    v.person = &kPeople[rng.below(kPeople.size())];
   v.items = &f == &kFrames[2] ? kGoods[rng.below(kGoods.size())] : kItems[rng.below(kItems.size())];
 
   std::string& q = p.question;
@@ -354,38 +385,46 @@ bool make_word(Rng& rng, const Level& lv, ArithProblem& p) {
   int event_index = 0;
   int budget = 32;  // event draws before this problem is abandoned
   while (left > 0) {
-    if (--budget < 0) return false;
+    if (--budget < 0)
+      return false;
     // Event kinds: 0 add, 1 sub, 2 mul, 3 div (last step only), 4 add group, 5 sub group.
     int kind = pick_weighted(rng, lv.op_weights);
-    if (left >= 2 && (kind == 0 || kind == 1) && rng.below(3) == 0) kind += 4;
+    if (left >= 2 && (kind == 0 || kind == 1) && rng.below(3) == 0)
+      kind += 4;
     const char* tmpl = nullptr;
     std::vector<ArithStep> steps;
     if (kind == 0) {
-      if (value + 2 > lv.value_cap) continue;
+      if (value + 2 > lv.value_cap)
+        continue;
       v.b = uniform(rng, 2, std::min(lv.operand_max, lv.value_cap - value));
       steps.push_back({value, '+', v.b, value + v.b});
       p.numbers.push_back(v.b);
       tmpl = f.add[rng.below(f.add.size())];
     } else if (kind == 1) {
-      if (value < 3) continue;
+      if (value < 3)
+        continue;
       v.b = uniform(rng, 2, std::min(lv.operand_max, value - 1));
       steps.push_back({value, '-', v.b, value - v.b});
       p.numbers.push_back(v.b);
       tmpl = f.sub[rng.below(f.sub.size())];
     } else if (kind == 2) {
-      if (value * 2 > lv.value_cap) continue;
+      if (value * 2 > lv.value_cap)
+        continue;
       v.k = uniform(rng, 2, std::min(lv.factor_max, lv.value_cap / value));
       steps.push_back({value, '*', v.k, value * v.k});
       p.numbers.push_back(v.k);
       tmpl = v.k == 2 ? f.twice : v.k == 3 ? f.thrice : f.times;
     } else if (kind == 3) {
-      if (left != 1) continue;
+      if (left != 1)
+        continue;
       std::int64_t divisors[16];
       int nd = 0;
       for (std::int64_t k = 2; k <= lv.factor_max; ++k) {
-        if (value % k == 0 && value / k >= 2) divisors[nd++] = k;
+        if (value % k == 0 && value / k >= 2)
+          divisors[nd++] = k;
       }
-      if (nd == 0) continue;
+      if (nd == 0)
+        continue;
       v.k = divisors[rng.below(static_cast<std::uint64_t>(nd))];
       steps.push_back({value, '/', v.k, value / v.k});
       p.numbers.push_back(v.k);
@@ -396,7 +435,8 @@ bool make_word(Rng& rng, const Level& lv, ArithProblem& p) {
       v.n = uniform(rng, 2, lv.factor_max);
       const std::int64_t room = add ? lv.value_cap - value : value - 1;
       const std::int64_t mmax = std::min(lv.operand_max, room / v.n);
-      if (mmax < 2) continue;
+      if (mmax < 2)
+        continue;
       v.m = uniform(rng, 2, mmax);
       const std::int64_t prod = v.n * v.m;
       steps.push_back({v.n, '*', v.m, prod});
@@ -409,7 +449,8 @@ bool make_word(Rng& rng, const Level& lv, ArithProblem& p) {
     }
     q += ' ';
     const bool connect = event_index > 0 && takes_connector(tmpl) && rng.below(2) == 0;
-    if (connect) q += kConnectors[rng.below(kConnectors.size())];
+    if (connect)
+      q += kConnectors[rng.below(kConnectors.size())];
     render(q, tmpl, v, connect);
     for (const ArithStep& s : steps) p.steps.push_back(s);
     value = steps.back().result;
@@ -517,7 +558,8 @@ StatusOr<std::vector<int>> parse_arith_difficulties(std::string_view text) {
       ARBOR_ASSIGN_OR_RETURN(std::int64_t lo, parse_int(part.substr(0, dash), "--difficulty"));
       ARBOR_ASSIGN_OR_RETURN(std::int64_t hi, parse_int(part.substr(dash + 1), "--difficulty"));
       for (std::int64_t d = lo; d <= hi && d - lo < 10; ++d) add.push_back(static_cast<int>(d));
-      if (add.empty()) return Status::invalid_argument("--difficulty: empty range '" + part + "'");
+      if (add.empty())
+        return Status::invalid_argument("--difficulty: empty range '" + part + "'");
     } else {
       ARBOR_ASSIGN_OR_RETURN(std::int64_t d, parse_int(part, "--difficulty"));
       add = {static_cast<int>(d)};
@@ -527,7 +569,8 @@ StatusOr<std::vector<int>> parse_arith_difficulties(std::string_view text) {
         return Status::invalid_argument("--difficulty: " + std::to_string(d) +
                                         " is outside 1..6 (or use easy, medium, hard, all)");
       }
-      if (std::find(out.begin(), out.end(), d) == out.end()) out.push_back(d);
+      if (std::find(out.begin(), out.end(), d) == out.end())
+        out.push_back(d);
     }
   }
   std::sort(out.begin(), out.end());
@@ -546,28 +589,34 @@ StatusOr<std::vector<ArithKind>> parse_arith_kinds(std::string_view text) {
     } else {
       return Status::invalid_argument("--kinds: unknown kind '" + part + "' (expr, word)");
     }
-    if (std::find(out.begin(), out.end(), k) == out.end()) out.push_back(k);
+    if (std::find(out.begin(), out.end(), k) == out.end())
+      out.push_back(k);
   }
   return out;
 }
 
 StatusOr<ArithSplit> parse_arith_split(std::string_view text) {
-  if (text == "all") return ArithSplit::kAll;
-  if (text == "train") return ArithSplit::kTrain;
-  if (text == "test") return ArithSplit::kTest;
+  if (text == "all")
+    return ArithSplit::kAll;
+  if (text == "train")
+    return ArithSplit::kTrain;
+  if (text == "test")
+    return ArithSplit::kTest;
   return Status::invalid_argument("--split: '" + std::string(text) +
                                   "' is not one of all, train, test");
 }
 
 StatusOr<ArithGenerator> ArithGenerator::create(ArithOptions options) {
-  if (options.difficulties.empty()) return Status::invalid_argument("arith: no difficulties");
+  if (options.difficulties.empty())
+    return Status::invalid_argument("arith: no difficulties");
   for (int d : options.difficulties) {
     if (d < kArithMinDifficulty || d > kArithMaxDifficulty) {
       return Status::invalid_argument("arith: difficulty " + std::to_string(d) +
                                       " is outside 1..6");
     }
   }
-  if (options.kinds.empty()) return Status::invalid_argument("arith: no kinds");
+  if (options.kinds.empty())
+    return Status::invalid_argument("arith: no kinds");
   if (options.heldout_permille < 1 || options.heldout_permille > 999) {
     return Status::invalid_argument("arith: heldout_permille must be in 1..999");
   }
@@ -590,10 +639,13 @@ ArithProblem ArithGenerator::generate(std::uint64_t seed, std::uint64_t index) c
     p.numbers.clear();
     p.question.clear();
     const bool ok = p.kind == ArithKind::kExpr ? make_expr(rng, lv, p) : make_word(rng, lv, p);
-    if (!ok) continue;
+    if (!ok)
+      continue;
     p.heldout = arith_is_heldout(p.steps, options_.heldout_permille);
-    if (options_.split == ArithSplit::kTrain && p.heldout) continue;
-    if (options_.split == ArithSplit::kTest && !p.heldout) continue;
+    if (options_.split == ArithSplit::kTrain && p.heldout)
+      continue;
+    if (options_.split == ArithSplit::kTest && !p.heldout)
+      continue;
     return p;
   }
 }

@@ -52,7 +52,7 @@ struct ArithProblem {
   std::uint64_t index = 0;
   int difficulty = 1;
   ArithKind kind = ArithKind::kExpr;
-  bool heldout = false;       // in the test split
+  bool heldout = false;  // in the test split
   std::string question;
   std::vector<ArithStep> steps;
   std::int64_t answer = 0;

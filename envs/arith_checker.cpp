@@ -15,10 +15,14 @@ bool contains(const std::vector<Rational>& v, const Rational& x) {
 }
 
 void add_partial_values(const ArithExpr& e, std::vector<Rational>& out) {
-  if (e.kind == ArithExpr::Kind::kNumber) return;
-  if (auto v = eval_arith(e); v.ok()) out.push_back(*v);
-  if (e.lhs) add_partial_values(*e.lhs, out);
-  if (e.rhs) add_partial_values(*e.rhs, out);
+  if (e.kind == ArithExpr::Kind::kNumber)
+    return;
+  if (auto v = eval_arith(e); v.ok())
+    out.push_back(*v);
+  if (e.lhs)
+    add_partial_values(*e.lhs, out);
+  if (e.rhs)
+    add_partial_values(*e.rhs, out);
 }
 
 StepVerdict check_line(int line_no, std::string_view raw, std::vector<Rational>& available) {
@@ -37,9 +41,11 @@ StepVerdict check_line(int line_no, std::string_view raw, std::vector<Rational>&
   std::vector<Rational> values;
   for (const std::string& side : sides) {
     auto e = parse_arith(trim(side));
-    if (!e.ok()) return s;
+    if (!e.ok())
+      return s;
     auto v = eval_arith(**e);
-    if (!v.ok()) return s;
+    if (!v.ok())
+      return s;
     values.push_back(*v);
     exprs.push_back(std::move(*e));
   }
@@ -49,7 +55,8 @@ StepVerdict check_line(int line_no, std::string_view raw, std::vector<Rational>&
                           [&](const Rational& v) { return v == values.front(); });
   // A bare number on the far right is the claimed result, not an operand.
   std::size_t operand_sides = exprs.size();
-  if (exprs.back()->kind == ArithExpr::Kind::kNumber) --operand_sides;
+  if (exprs.back()->kind == ArithExpr::Kind::kNumber)
+    --operand_sides;
   std::vector<Rational> local = available;
   s.grounded = true;
   for (std::size_t i = 0; i < operand_sides; ++i) {
@@ -77,20 +84,18 @@ bool SolutionVerdict::all_valid() const {
 Json SolutionVerdict::to_json() const {
   Json js = Json::array();
   for (const StepVerdict& s : steps) {
-    Json j = {{"line", s.line},         {"text", s.text},         {"parsed", s.parsed},
-              {"correct", s.correct},   {"grounded", s.grounded}, {"valid", s.valid()}};
-    if (!s.ungrounded.empty()) j["ungrounded"] = s.ungrounded;
-    if (s.parsed) j["value"] = s.value;
+    Json j = {{"line", s.line},       {"text", s.text},         {"parsed", s.parsed},
+              {"correct", s.correct}, {"grounded", s.grounded}, {"valid", s.valid()}};
+    if (!s.ungrounded.empty())
+      j["ungrounded"] = s.ungrounded;
+    if (s.parsed)
+      j["value"] = s.value;
     js.push_back(std::move(j));
   }
-  return Json{{"steps", js},
-              {"valid_steps", valid_steps},
-              {"total_steps", steps.size()},
-              {"answer", answer},
-              {"answer_rule", answer_rule},
-              {"answer_correct", answer_correct},
-              {"follows", follows},
-              {"all_valid", all_valid()}};
+  return Json{
+      {"steps", js},        {"valid_steps", valid_steps}, {"total_steps", steps.size()},
+      {"answer", answer},   {"answer_rule", answer_rule}, {"answer_correct", answer_correct},
+      {"follows", follows}, {"all_valid", all_valid()}};
 }
 
 SolutionVerdict check_arith_solution(const std::vector<std::int64_t>& numbers, std::int64_t gold,
@@ -101,10 +106,13 @@ SolutionVerdict check_arith_solution(const std::vector<std::int64_t>& numbers, s
   const std::vector<std::string> lines = split(solution, '\n');
   std::optional<Rational> last_result;
   for (std::size_t i = 0; i < lines.size(); ++i) {
-    if (lines[i].find('=') == std::string::npos) continue;
+    if (lines[i].find('=') == std::string::npos)
+      continue;
     StepVerdict s = check_line(static_cast<int>(i + 1), lines[i], available);
-    if (s.parsed) last_result = available.back();
-    if (s.valid()) ++out.valid_steps;
+    if (s.parsed)
+      last_result = available.back();
+    if (s.valid())
+      ++out.valid_steps;
     out.steps.push_back(std::move(s));
   }
   const Extraction e = extract_answer(solution, GradeMode::kGsm8k);
@@ -132,7 +140,8 @@ std::vector<std::int64_t> numbers_in_text(std::string_view q) {
     while (j < q.size() && (std::isdigit(static_cast<unsigned char>(q[j])) ||
                             (q[j] == ',' && j + 3 < q.size() + 1 && j + 1 < q.size() &&
                              std::isdigit(static_cast<unsigned char>(q[j + 1]))))) {
-      if (q[j] != ',') digits += q[j];
+      if (q[j] != ',')
+        digits += q[j];
       ++j;
     }
     bool integral = true;
@@ -141,17 +150,17 @@ std::vector<std::int64_t> numbers_in_text(std::string_view q) {
       ++j;
       while (j < q.size() && std::isdigit(static_cast<unsigned char>(q[j]))) ++j;
     }
-    if (integral && digits.size() <= 18) out.push_back(std::stoll(digits));
+    if (integral && digits.size() <= 18)
+      out.push_back(std::stoll(digits));
     i = j;
   }
   std::string low(q);
   for (char& c : low) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   const std::pair<const char*, std::int64_t> kWords[] = {
-      {"double", 2}, {"twice", 2},       {"half", 2},  {"triple", 3},
+      {"double", 2},      {"twice", 2},  {"half", 2},   {"triple", 3},
       {"three times", 3}, {"dozen", 12}, {"quarter", 4}};
   for (const auto& [word, n] : kWords) {
-    if (low.find(word) != std::string::npos &&
-        std::find(out.begin(), out.end(), n) == out.end()) {
+    if (low.find(word) != std::string::npos && std::find(out.begin(), out.end(), n) == out.end()) {
       out.push_back(n);
     }
   }

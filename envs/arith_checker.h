@@ -31,16 +31,16 @@ struct StepVerdict {
   bool correct = false;  // all sides equal
   bool grounded = false;
   std::vector<std::string> ungrounded;  // operands that come from nowhere
-  std::string value;     // the value of the first side ("85", "17/2"), when it parsed
+  std::string value;  // the value of the first side ("85", "17/2"), when it parsed
   bool valid() const { return parsed && correct && grounded; }
 };
 
 struct SolutionVerdict {
   std::vector<StepVerdict> steps;
-  std::string answer;            // as extracted; empty when none
-  std::string answer_rule;       // extract_answer's rule
-  bool answer_correct = false;   // equals the gold answer
-  bool follows = false;          // equals the last step's result
+  std::string answer;           // as extracted; empty when none
+  std::string answer_rule;      // extract_answer's rule
+  bool answer_correct = false;  // equals the gold answer
+  bool follows = false;         // equals the last step's result
   int valid_steps = 0;
   // Every step valid, at least one step, and the answer right and following from the steps.
   bool all_valid() const;
@@ -48,8 +48,8 @@ struct SolutionVerdict {
 };
 
 // `numbers`: the numbers the problem gives (ArithProblem::numbers); `gold`: the answer.
-SolutionVerdict check_arith_solution(const std::vector<std::int64_t>& numbers,
-                                     std::int64_t gold, std::string_view solution);
+SolutionVerdict check_arith_solution(const std::vector<std::int64_t>& numbers, std::int64_t gold,
+                                     std::string_view solution);
 
 // The numbers a question states: digits ("1,250" is 1250) and the words doubles / twice (2),
 // triples / three times (3), half (2), dozen (12). For problems that carry no number list.

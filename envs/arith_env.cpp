@@ -12,15 +12,18 @@ StatusOr<ResetResult> ArithEnv::reset(std::optional<std::uint64_t> seed, const J
   ArithOptions o = base_options_;
   if (options.is_object()) {
     if (options.contains("difficulty")) {
-      ARBOR_ASSIGN_OR_RETURN(std::string d, json_get<std::string>(options, "difficulty", spec_.id + " options"));
+      ARBOR_ASSIGN_OR_RETURN(std::string d,
+                             json_get<std::string>(options, "difficulty", spec_.id + " options"));
       ARBOR_ASSIGN_OR_RETURN(o.difficulties, parse_arith_difficulties(d));
     }
     if (options.contains("kinds")) {
-      ARBOR_ASSIGN_OR_RETURN(std::string k, json_get<std::string>(options, "kinds", spec_.id + " options"));
+      ARBOR_ASSIGN_OR_RETURN(std::string k,
+                             json_get<std::string>(options, "kinds", spec_.id + " options"));
       ARBOR_ASSIGN_OR_RETURN(o.kinds, parse_arith_kinds(k));
     }
     if (options.contains("split")) {
-      ARBOR_ASSIGN_OR_RETURN(std::string s, json_get<std::string>(options, "split", spec_.id + " options"));
+      ARBOR_ASSIGN_OR_RETURN(std::string s,
+                             json_get<std::string>(options, "split", spec_.id + " options"));
       ARBOR_ASSIGN_OR_RETURN(o.split, parse_arith_split(s));
     }
   }
@@ -31,16 +34,18 @@ StatusOr<ResetResult> ArithEnv::reset(std::optional<std::uint64_t> seed, const J
   }
   std::uint64_t index = next_index_;
   if (options.is_object() && options.contains("index")) {
-    ARBOR_ASSIGN_OR_RETURN(std::int64_t i, json_get<std::int64_t>(options, "index", spec_.id + " options"));
-    if (i < 0) return Status::invalid_argument(spec_.id + " options: index must be >= 0");
+    ARBOR_ASSIGN_OR_RETURN(std::int64_t i,
+                           json_get<std::int64_t>(options, "index", spec_.id + " options"));
+    if (i < 0)
+      return Status::invalid_argument(spec_.id + " options: index must be >= 0");
     index = static_cast<std::uint64_t>(i);
   }
   next_index_ = index + 1;
   problem_ = gen.generate(seed_, index);
   guard_.start();
   ResetResult r;
-  r.observation = problem_->question +
-                  "\nWrite one step per line (\"a op b = c\") and end with \"Answer: N\".";
+  r.observation =
+      problem_->question + "\nWrite one step per line (\"a op b = c\") and end with \"Answer: N\".";
   r.info = {{"problem_id", problem_->id()},
             {"difficulty", problem_->difficulty},
             {"numbers", problem_->numbers},

@@ -13,6 +13,17 @@ struct Token {
   std::string text;
 };
 
+// '+' '-' '*' '/' and brackets, or nullptr.
+const Tok* single_char_token(char c) {
+  static const std::pair<char, Tok> kSingle[] = {
+      {'+', Tok::kPlus},  {'-', Tok::kMinus}, {'*', Tok::kMul},   {'/', Tok::kDiv},
+      {'(', Tok::kOpen},  {'[', Tok::kOpen},  {')', Tok::kClose}, {']', Tok::kClose}};
+  for (const auto& [ch, tok] : kSingle) {
+    if (ch == c) return &tok;
+  }
+  return nullptr;
+}
+
 class Lexer {
  public:
   explicit Lexer(std::string_view s) : s_(s) {}
@@ -32,14 +43,13 @@ class Lexer {
         out.push_back({Tok::kNum, start, std::string(s_.substr(start, i_ - start))});
         continue;
       }
-      if (c == '+') { out.push_back({Tok::kPlus, start, "+"}); ++i_; continue; }
-      if (c == '-') { out.push_back({Tok::kMinus, start, "-"}); ++i_; continue; }
-      if (c == '*') { out.push_back({Tok::kMul, start, "*"}); ++i_; continue; }
-      if (c == '/') { out.push_back({Tok::kDiv, start, "/"}); ++i_; continue; }
-      if (c == '(' || c == '[') { out.push_back({Tok::kOpen, start, "("}); ++i_; continue; }
-      if (c == ')' || c == ']') { out.push_back({Tok::kClose, start, ")"}); ++i_; continue; }
-      if (match("\xC3\x97") || match("\xC2\xB7") || match("\xE2\x8B\x85") ||
-          match("\\times") || match("\\cdot")) {
+      if (const Tok* single = single_char_token(c)) {
+        out.push_back({*single, start, std::string(1, c)});
+        ++i_;
+        continue;
+      }
+      if (match("\xC3\x97") || match("\xC2\xB7") || match("\xE2\x8B\x85") || match("\\times") ||
+          match("\\cdot")) {
         out.push_back({Tok::kMul, start, "*"});
         continue;
       }
@@ -63,8 +73,7 @@ class Lexer {
         }
       }
       return Status::invalid_argument("unexpected '" + std::string(1, c) + "' at column " +
-                                      std::to_string(start + 1) + " of '" + std::string(s_) +
-                                      "'");
+                                      std::to_string(start + 1) + " of '" + std::string(s_) + "'");
     }
   }
 
@@ -89,7 +98,8 @@ class Parser {
 
   StatusOr<std::unique_ptr<ArithExpr>> parse_all() {
     ARBOR_ASSIGN_OR_RETURN(auto e, expr(0));
-    if (peek().kind != Tok::kEnd) return error("unexpected '" + peek().text + "'");
+    if (peek().kind != Tok::kEnd)
+      return error("unexpected '" + peek().text + "'");
     return e;
   }
 
@@ -131,7 +141,8 @@ class Parser {
   }
 
   StatusOr<std::unique_ptr<ArithExpr>> unary(int depth) {
-    if (depth > kMaxDepth) return error("expression nested too deeply");
+    if (depth > kMaxDepth)
+      return error("expression nested too deeply");
     if (peek().kind == Tok::kMinus) {
       ++k_;
       ARBOR_ASSIGN_OR_RETURN(auto inner, unary(depth + 1));
@@ -151,7 +162,8 @@ class Parser {
     const Token& t = peek();
     if (t.kind == Tok::kNum) {
       auto v = Rational::parse(t.text);
-      if (!v) return error("bad number '" + t.text + "'");
+      if (!v)
+        return error("bad number '" + t.text + "'");
       auto e = std::make_unique<ArithExpr>();
       e->kind = ArithExpr::Kind::kNumber;
       e->value = *v;
@@ -162,11 +174,13 @@ class Parser {
     if (t.kind == Tok::kOpen) {
       ++k_;
       ARBOR_ASSIGN_OR_RETURN(auto inner, expr(depth + 1));
-      if (peek().kind != Tok::kClose) return error("missing ')'");
+      if (peek().kind != Tok::kClose)
+        return error("missing ')'");
       ++k_;
       return inner;
     }
-    if (t.kind == Tok::kEnd) return error("expression ends early");
+    if (t.kind == Tok::kEnd)
+      return error("expression ends early");
     return error("expected a number or '(' but found '" + t.text + "'");
   }
 
@@ -185,26 +199,37 @@ StatusOr<std::unique_ptr<ArithExpr>> parse_arith(std::string_view text) {
 }
 
 StatusOr<Rational> eval_arith(const ArithExpr& e) {
-  if (e.kind == ArithExpr::Kind::kNumber) return e.value;
+  if (e.kind == ArithExpr::Kind::kNumber)
+    return e.value;
   ARBOR_ASSIGN_OR_RETURN(Rational a, eval_arith(*e.lhs));
   if (e.kind == ArithExpr::Kind::kNeg) {
     auto r = Rational(0).sub(a);
-    if (!r) return Status::out_of_range("number too large");
+    if (!r)
+      return Status::out_of_range("number too large");
     return *r;
   }
   ARBOR_ASSIGN_OR_RETURN(Rational b, eval_arith(*e.rhs));
   std::optional<Rational> r;
   switch (e.kind) {
-    case ArithExpr::Kind::kAdd: r = a.add(b); break;
-    case ArithExpr::Kind::kSub: r = a.sub(b); break;
-    case ArithExpr::Kind::kMul: r = a.mul(b); break;
+    case ArithExpr::Kind::kAdd:
+      r = a.add(b);
+      break;
+    case ArithExpr::Kind::kSub:
+      r = a.sub(b);
+      break;
+    case ArithExpr::Kind::kMul:
+      r = a.mul(b);
+      break;
     case ArithExpr::Kind::kDiv:
-      if (b.num() == 0) return Status::invalid_argument("division by zero");
+      if (b.num() == 0)
+        return Status::invalid_argument("division by zero");
       r = a.div(b);
       break;
-    default: break;
+    default:
+      break;
   }
-  if (!r) return Status::out_of_range("number too large");
+  if (!r)
+    return Status::out_of_range("number too large");
   return *r;
 }
 
@@ -214,8 +239,10 @@ void collect(const ArithExpr& e, std::vector<Rational>& out) {
     out.push_back(e.value);
     return;
   }
-  if (e.lhs) collect(*e.lhs, out);
-  if (e.rhs) collect(*e.rhs, out);
+  if (e.lhs)
+    collect(*e.lhs, out);
+  if (e.rhs)
+    collect(*e.rhs, out);
 }
 }  // namespace
 
@@ -226,8 +253,10 @@ std::vector<Rational> arith_literals(const ArithExpr& e) {
 }
 
 int arith_op_count(const ArithExpr& e) {
-  if (e.kind == ArithExpr::Kind::kNumber) return 0;
-  if (e.kind == ArithExpr::Kind::kNeg) return arith_op_count(*e.lhs);
+  if (e.kind == ArithExpr::Kind::kNumber)
+    return 0;
+  if (e.kind == ArithExpr::Kind::kNeg)
+    return arith_op_count(*e.lhs);
   return 1 + arith_op_count(*e.lhs) + arith_op_count(*e.rhs);
 }
 

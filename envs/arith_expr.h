@@ -19,8 +19,8 @@ namespace arbor::envs {
 struct ArithExpr {
   enum class Kind { kNumber, kAdd, kSub, kMul, kDiv, kNeg };
   Kind kind = Kind::kNumber;
-  Rational value;     // kNumber: the literal
-  std::string text;   // kNumber: as written ("48", "2.5")
+  Rational value;                  // kNumber: the literal
+  std::string text;                // kNumber: as written ("48", "2.5")
   std::unique_ptr<ArithExpr> lhs;  // operands; kNeg uses lhs only
   std::unique_ptr<ArithExpr> rhs;
 };

@@ -16,7 +16,8 @@ Status Environment::restore(std::string_view /*snapshot*/) {
 
 Status EpisodeGuard::check_running(std::string_view env_id) const {
   switch (state_) {
-    case State::kRunning: return Status::ok_status();
+    case State::kRunning:
+      return Status::ok_status();
     case State::kIdle:
       return Status::failed_precondition(std::string(env_id) + ": step before reset");
     case State::kOver:

@@ -35,7 +35,7 @@ namespace arbor::envs {
 // Standard keys of the `info` object (TextWorld / Jericho / BrowserGym conventions). An
 // environment sets those it knows; other keys are environment-specific.
 inline constexpr char kInfoAdmissibleActions[] = "admissible_actions";  // array of strings
-inline constexpr char kInfoScore[] = "score";                            // cumulative score
+inline constexpr char kInfoScore[] = "score";                           // cumulative score
 inline constexpr char kInfoMaxScore[] = "max_score";
 inline constexpr char kInfoWon[] = "won";
 inline constexpr char kInfoLost[] = "lost";
@@ -58,8 +58,8 @@ struct StepResult {
 
 // What an environment is and what it can do.
 struct EnvSpec {
-  std::string id;                  // the registry id it was made from ("textworld:easy")
-  int max_episode_steps = 0;       // 0: no limit
+  std::string id;                   // the registry id it was made from ("textworld:easy")
+  int max_episode_steps = 0;        // 0: no limit
   bool admissible_actions = false;  // admissible_actions() is implemented
   bool save_restore = false;        // save() / restore() are implemented
   bool deterministic = true;        // the same seed and actions give the same episode

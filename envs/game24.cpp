@@ -10,14 +10,16 @@ namespace {
 
 // Numbers left are written so that an action can quote them back: "12", "(-4)", "(8/3)".
 std::string format_number(const Rational& r) {
-  if (r.is_integer() && r.num() >= 0) return r.to_string();
+  if (r.is_integer() && r.num() >= 0)
+    return r.to_string();
   return "(" + r.to_string() + ")";
 }
 
 std::string lowercase(std::string_view s) {
   std::string out(s);
   for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    if (c >= 'A' && c <= 'Z')
+      c = static_cast<char>(c - 'A' + 'a');
   }
   return out;
 }
@@ -35,13 +37,16 @@ std::string expression_part(std::string_view candidate) {
   }
   std::string s(trim(line));
   const std::string low = lowercase(s);
-  if (const auto p = low.find("answer:"); p != std::string::npos) s = s.substr(p + 7);
-  if (const auto eq = s.find('='); eq != std::string::npos) s = s.substr(0, eq);
+  if (const auto p = low.find("answer:"); p != std::string::npos)
+    s = s.substr(p + 7);
+  if (const auto eq = s.find('='); eq != std::string::npos)
+    s = s.substr(0, eq);
   return std::string(trim(s));
 }
 
 bool same_multiset(std::vector<Rational> a, std::vector<Rational> b) {
-  if (a.size() != b.size()) return false;
+  if (a.size() != b.size())
+    return false;
   std::sort(a.begin(), a.end());
   std::sort(b.begin(), b.end());
   return a == b;
@@ -56,7 +61,8 @@ struct Move {
 };
 
 bool solve_rec(std::vector<Rational>& vals, const Rational& target, std::vector<Move>& path) {
-  if (vals.size() == 1) return vals[0] == target;
+  if (vals.size() == 1)
+    return vals[0] == target;
   const std::size_t n = vals.size();
   for (std::size_t i = 0; i < n; ++i) {
     for (std::size_t j = i + 1; j < n; ++j) {
@@ -64,22 +70,37 @@ bool solve_rec(std::vector<Rational>& vals, const Rational& target, std::vector<
       std::vector<Rational> next;
       next.reserve(n - 1);
       for (std::size_t k = 0; k < n; ++k) {
-        if (k != i && k != j) next.push_back(vals[k]);
+        if (k != i && k != j)
+          next.push_back(vals[k]);
       }
       for (int op = 0; op < 6; ++op) {
         std::optional<Rational> v;
         switch (op) {
-          case 0: v = a.add(b); break;
-          case 1: v = a.mul(b); break;
-          case 2: v = a.sub(b); break;
-          case 3: v = b.sub(a); break;
-          case 4: v = a.div(b); break;
-          default: v = b.div(a); break;
+          case 0:
+            v = a.add(b);
+            break;
+          case 1:
+            v = a.mul(b);
+            break;
+          case 2:
+            v = a.sub(b);
+            break;
+          case 3:
+            v = b.sub(a);
+            break;
+          case 4:
+            v = a.div(b);
+            break;
+          default:
+            v = b.div(a);
+            break;
         }
-        if (!v) continue;
+        if (!v)
+          continue;
         next.push_back(*v);
         path.push_back({i, j, op});
-        if (solve_rec(next, target, path)) return true;
+        if (solve_rec(next, target, path))
+          return true;
         path.pop_back();
         next.pop_back();
       }
@@ -96,7 +117,8 @@ std::string replay(std::vector<std::string> exprs, const std::vector<Move>& path
     std::string e = "(" + (swap ? b : a) + " " + kFormats[m.op] + " " + (swap ? a : b) + ")";
     std::vector<std::string> next;
     for (std::size_t k = 0; k < exprs.size(); ++k) {
-      if (k != m.i && k != m.j) next.push_back(exprs[k]);
+      if (k != m.i && k != m.j)
+        next.push_back(exprs[k]);
     }
     next.push_back(std::move(e));
     exprs = std::move(next);
@@ -105,12 +127,16 @@ std::string replay(std::vector<std::string> exprs, const std::vector<Move>& path
 }
 
 std::string strip_outer_parens(std::string s) {
-  if (s.size() < 2 || s.front() != '(' || s.back() != ')') return s;
+  if (s.size() < 2 || s.front() != '(' || s.back() != ')')
+    return s;
   int depth = 0;
   for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '(') ++depth;
-    if (s[i] == ')') --depth;
-    if (depth == 0 && i + 1 < s.size()) return s;  // the first '(' closes early
+    if (s[i] == '(')
+      ++depth;
+    if (s[i] == ')')
+      --depth;
+    if (depth == 0 && i + 1 < s.size())
+      return s;  // the first '(' closes early
   }
   return s.substr(1, s.size() - 2);
 }
@@ -118,18 +144,25 @@ std::string strip_outer_parens(std::string s) {
 // A value quoted in a move: a literal, a negated literal or a fraction of two literals.
 bool is_atomic(const ArithExpr& e) {
   using K = ArithExpr::Kind;
-  if (e.kind == K::kNumber) return true;
-  if (e.kind == K::kNeg) return is_atomic(*e.lhs);
-  if (e.kind == K::kDiv) return e.lhs->kind == K::kNumber && e.rhs->kind == K::kNumber;
+  if (e.kind == K::kNumber)
+    return true;
+  if (e.kind == K::kNeg)
+    return is_atomic(*e.lhs);
+  if (e.kind == K::kDiv)
+    return e.lhs->kind == K::kNumber && e.rhs->kind == K::kNumber;
   return false;
 }
 
 char op_char(ArithExpr::Kind k) {
   switch (k) {
-    case ArithExpr::Kind::kAdd: return '+';
-    case ArithExpr::Kind::kSub: return '-';
-    case ArithExpr::Kind::kMul: return '*';
-    default: return '/';
+    case ArithExpr::Kind::kAdd:
+      return '+';
+    case ArithExpr::Kind::kSub:
+      return '-';
+    case ArithExpr::Kind::kMul:
+      return '*';
+    default:
+      return '/';
   }
 }
 
@@ -179,14 +212,16 @@ std::optional<std::string> solve_game24(const std::vector<int>& numbers, int tar
     exprs.push_back(std::to_string(n));
   }
   std::vector<Move> path;
-  if (!solve_rec(vals, Rational(target), path)) return std::nullopt;
+  if (!solve_rec(vals, Rational(target), path))
+    return std::nullopt;
   return strip_outer_parens(replay(exprs, path));
 }
 
 StatusOr<std::vector<int>> parse_game24_puzzle(std::string_view text) {
   std::vector<int> out;
   for (const std::string& part : split(std::string(trim(text)), ' ')) {
-    if (part.empty()) continue;
+    if (part.empty())
+      continue;
     ARBOR_ASSIGN_OR_RETURN(std::int64_t n, parse_int(part, "Game of 24 puzzle"));
     if (n < 1 || n > 100) {
       return Status::invalid_argument("Game of 24 puzzle '" + std::string(text) +
@@ -206,7 +241,8 @@ std::vector<int> random_game24_puzzle(Rng& rng) {
     std::vector<int> p(4);
     for (int& n : p) n = 1 + static_cast<int>(rng.below(13));
     std::sort(p.begin(), p.end());
-    if (solve_game24(p)) return p;
+    if (solve_game24(p))
+      return p;
   }
 }
 
@@ -222,7 +258,9 @@ std::string Game24Env::numbers_left() const {
   return nums;
 }
 
-std::string Game24Env::observation() const { return "Numbers left: " + numbers_left(); }
+std::string Game24Env::observation() const {
+  return "Numbers left: " + numbers_left();
+}
 
 Json Game24Env::info() const {
   Json info = Json::object();
@@ -235,13 +273,15 @@ Json Game24Env::info() const {
 }
 
 StatusOr<ResetResult> Game24Env::reset(std::optional<std::uint64_t> seed, const Json& options) {
-  if (seed) rng_ = Rng(*seed);
+  if (seed)
+    rng_ = Rng(*seed);
   if (options.is_object() && options.contains("puzzle")) {
     const Json& p = options["puzzle"];
     if (p.is_string()) {
       ARBOR_ASSIGN_OR_RETURN(puzzle_, parse_game24_puzzle(p.get<std::string>()));
     } else {
-      return Status::invalid_argument(spec_.id + ": option 'puzzle' must be a string like \"4 4 6 8\"");
+      return Status::invalid_argument(spec_.id +
+                                      ": option 'puzzle' must be a string like \"4 4 6 8\"");
     }
   } else if (!fixed_puzzle_.empty()) {
     puzzle_ = fixed_puzzle_;
@@ -265,17 +305,21 @@ StatusOr<ResetResult> Game24Env::reset(std::optional<std::uint64_t> seed, const 
 
 StatusOr<std::vector<std::string>> Game24Env::admissible_actions() {
   std::vector<std::string> out;
-  if (!guard_.running()) return out;
+  if (!guard_.running())
+    return out;
   for (std::size_t i = 0; i < left_.size(); ++i) {
     for (std::size_t j = 0; j < left_.size(); ++j) {
-      if (i == j) continue;
+      if (i == j)
+        continue;
       const Rational& a = left_[i];
       const Rational& b = left_[j];
       const auto add = [&](char op, const std::optional<Rational>& v) {
-        if (!v) return;
-        std::string s = format_number(a) + " " + op + " " + format_number(b) + " = " +
-                        format_number(*v);
-        if (std::find(out.begin(), out.end(), s) == out.end()) out.push_back(std::move(s));
+        if (!v)
+          return;
+        std::string s =
+            format_number(a) + " " + op + " " + format_number(b) + " = " + format_number(*v);
+        if (std::find(out.begin(), out.end(), s) == out.end())
+          out.push_back(std::move(s));
       };
       // + and * are symmetric: list them once per unordered pair.
       if (i < j) {
@@ -305,18 +349,21 @@ StatusOr<StepResult> Game24Env::step(std::string_view action) {
   std::optional<Rational> claimed;
   if (const auto eq = text.find('='); eq != std::string::npos) {
     auto rhs = parse_arith(trim(std::string_view(text).substr(eq + 1)));
-    if (!rhs.ok()) return reject("cannot read the result after '=': " + rhs.status().message());
+    if (!rhs.ok())
+      return reject("cannot read the result after '=': " + rhs.status().message());
     auto rv = eval_arith(**rhs);
-    if (!rv.ok()) return reject(rv.status().message());
+    if (!rv.ok())
+      return reject(rv.status().message());
     claimed = *rv;
     text = std::string(trim(std::string_view(text).substr(0, eq)));
   }
   auto parsed = parse_arith(text);
-  if (!parsed.ok()) return reject("cannot read the move: " + parsed.status().message());
+  if (!parsed.ok())
+    return reject("cannot read the move: " + parsed.status().message());
   const ArithExpr& e = **parsed;
   using K = ArithExpr::Kind;
-  const bool binary = e.kind == K::kAdd || e.kind == K::kSub || e.kind == K::kMul ||
-                      e.kind == K::kDiv;
+  const bool binary =
+      e.kind == K::kAdd || e.kind == K::kSub || e.kind == K::kMul || e.kind == K::kDiv;
 
   std::vector<Rational> next = left_;
   std::string move_text;
@@ -334,7 +381,8 @@ StatusOr<StepResult> Game24Env::step(std::string_view action) {
         if (ib != next.end()) {
           next.erase(ib);
           auto v = eval_arith(e);
-          if (!v.ok()) return reject(v.status().message());
+          if (!v.ok())
+            return reject(v.status().message());
           result = *v;
           move_text = format_number(*a) + " " + op_char(e.kind) + " " + format_number(*b);
           done = true;
@@ -346,18 +394,18 @@ StatusOr<StepResult> Game24Env::step(std::string_view action) {
     // A whole expression over every number left.
     std::vector<Rational> used = arith_literals(e);
     if (!binary || !same_multiset(used, left_)) {
-      return reject("'" + text + "' does not combine two of the numbers left (" +
-                    numbers_left() + ")");
+      return reject("'" + text + "' does not combine two of the numbers left (" + numbers_left() +
+                    ")");
     }
     auto v = eval_arith(e);
-    if (!v.ok()) return reject(v.status().message());
+    if (!v.ok())
+      return reject(v.status().message());
     result = *v;
     next.clear();
     move_text = text;
   }
   if (claimed && !(*claimed == result)) {
-    return reject(move_text + " is " + format_number(result) + ", not " +
-                  format_number(*claimed));
+    return reject(move_text + " is " + format_number(result) + ", not " + format_number(*claimed));
   }
   next.push_back(result);
   left_ = std::move(next);
@@ -390,18 +438,22 @@ StatusOr<std::string> Game24Env::save() {
 
 Status Game24Env::restore(std::string_view snapshot) {
   const auto parts = split(snapshot, '|');
-  if (parts.size() != 3) return Status::invalid_argument(spec_.id + ": not a Game of 24 snapshot");
+  if (parts.size() != 3)
+    return Status::invalid_argument(spec_.id + ": not a Game of 24 snapshot");
   std::vector<int> puzzle;
   for (const std::string& p : split(parts[0], ' ')) {
-    if (p.empty()) continue;
+    if (p.empty())
+      continue;
     ARBOR_ASSIGN_OR_RETURN(std::int64_t n, parse_int(p, spec_.id + " snapshot"));
     puzzle.push_back(static_cast<int>(n));
   }
   std::vector<Rational> left;
   for (const std::string& p : split(parts[1], ' ')) {
-    if (p.empty()) continue;
+    if (p.empty())
+      continue;
     auto r = Rational::parse(p);
-    if (!r) return Status::invalid_argument(spec_.id + ": bad number '" + p + "' in snapshot");
+    if (!r)
+      return Status::invalid_argument(spec_.id + ": bad number '" + p + "' in snapshot");
     left.push_back(*r);
   }
   puzzle_ = std::move(puzzle);

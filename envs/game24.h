@@ -25,9 +25,9 @@ namespace arbor::envs {
 
 struct Game24Verdict {
   bool correct = false;
-  std::string reason;              // why not (empty when correct)
-  std::optional<Rational> value;   // the expression's value when it parsed and evaluated
-  std::string expression;          // the expression as checked (prefix and "= 24" removed)
+  std::string reason;             // why not (empty when correct)
+  std::optional<Rational> value;  // the expression's value when it parsed and evaluated
+  std::string expression;         // the expression as checked (prefix and "= 24" removed)
 };
 
 inline constexpr int kGame24Target = 24;

@@ -78,27 +78,33 @@ int count_letters(std::string expr) {
   replace_all(expr, "frac", "");
   std::set<char> letters;
   for (char c : expr) {
-    if (std::isalpha(static_cast<unsigned char>(c))) letters.insert(c);
+    if (std::isalpha(static_cast<unsigned char>(c)))
+      letters.insert(c);
   }
   return static_cast<int>(letters.size());
 }
 
 // The reference refuses to simplify expressions that could hang sympy.
 bool should_allow_eval(const std::string& expr) {
-  if (count_letters(expr) > 2) return false;
-  if (expr.find("^{") != std::string::npos || expr.find("^(") != std::string::npos) return false;
+  if (count_letters(expr) > 2)
+    return false;
+  if (expr.find("^{") != std::string::npos || expr.find("^(") != std::string::npos)
+    return false;
   for (std::size_t p = expr.find('^'); p != std::string::npos; p = expr.find('^', p + 1)) {
     std::size_t q = p + 1;
     while (q < expr.size() && std::isdigit(static_cast<unsigned char>(expr[q]))) ++q;
     const std::size_t digits = q - p - 1;
-    if (digits >= 2) return false;                                   // \^[0-9][0-9]+
-    if (digits >= 1 && q < expr.size() && expr[q] == '^') return false;  // \^[0-9]+\^
+    if (digits >= 2)
+      return false;  // \^[0-9][0-9]+
+    if (digits >= 1 && q < expr.size() && expr[q] == '^')
+      return false;  // \^[0-9]+\^
   }
   return true;
 }
 
 bool equal_under_sympy_stand_in(const std::string& gold, const std::string& given) {
-  if (!should_allow_eval("(" + gold + ")-(" + given + ")")) return false;
+  if (!should_allow_eval("(" + gold + ")-(" + given + ")"))
+    return false;
   // sympy's simplify decides exact equality; a tight tolerance stands in for it.
   return numerically_equal(gold, given, 1e-9);
 }
@@ -119,14 +125,16 @@ Grade grade_prm800k(std::string_view gold, std::string_view pred) {
     g.correct = true;
     return g;
   }
-  if (g.pred_norm.empty()) return g;
+  if (g.pred_norm.empty())
+    return g;
   const auto gold_elems = internal::split_tuple(g.gold_norm);
   const auto pred_elems = internal::split_tuple(g.pred_norm);
-  if (gold_elems.size() > 1 && (g.gold_norm.front() != g.pred_norm.front() ||
-                                g.gold_norm.back() != g.pred_norm.back())) {
+  if (gold_elems.size() > 1 &&
+      (g.gold_norm.front() != g.pred_norm.front() || g.gold_norm.back() != g.pred_norm.back())) {
     return g;
   }
-  if (gold_elems.size() != pred_elems.size()) return g;
+  if (gold_elems.size() != pred_elems.size())
+    return g;
   for (std::size_t i = 0; i < gold_elems.size(); ++i) {
     const std::string& a = gold_elems[i];
     const std::string& b = pred_elems[i];
@@ -138,7 +146,8 @@ Grade grade_prm800k(std::string_view gold, std::string_view pred) {
     } else {
       ok = equal_under_sympy_stand_in(a, b);
     }
-    if (!ok) return g;
+    if (!ok)
+      return g;
   }
   g.correct = true;
   return g;
@@ -154,7 +163,8 @@ struct Prepared {
 // Strips the decoration around an answer: $...$, \(...\), \boxed{}, a trailing period.
 std::string undecorate(std::string_view s) {
   std::string t(trim(s));
-  if (auto b = last_boxed(t)) t = *b;
+  if (auto b = last_boxed(t))
+    t = *b;
   replace_all(t, "\\(", "");
   replace_all(t, "\\)", "");
   replace_all(t, "\\[", "");
@@ -169,32 +179,39 @@ std::string undecorate(std::string_view s) {
 // Unit and filler words removed when they trail a number (Minerva's and Qwen's lists, short).
 bool strip_trailing_word(std::string& s) {
   static const char* const kWords[] = {
-      "units", "unit", "dollars", "dollar", "cents", "cent", "degrees", "degree", "cm", "mm",
-      "km", "meters", "meter", "m", "inches", "inch", "feet", "foot", "ft", "miles", "mile",
-      "mph", "hours", "hour", "minutes", "minute", "seconds", "second", "days", "day", "weeks",
-      "week", "months", "month", "years", "year", "points", "point", "square", "sq", "kg", "g",
-      "grams", "gram", "pounds", "pound", "lbs", "people", "students", "ways", "integers",
-      "digits", "cubic", "liters", "liter", "gallons", "gallon"};
+      "units",    "unit",   "dollars",  "dollar", "cents",  "cent",   "degrees", "degree",
+      "cm",       "mm",     "km",       "meters", "meter",  "m",      "inches",  "inch",
+      "feet",     "foot",   "ft",       "miles",  "mile",   "mph",    "hours",   "hour",
+      "minutes",  "minute", "seconds",  "second", "days",   "day",    "weeks",   "week",
+      "months",   "month",  "years",    "year",   "points", "point",  "square",  "sq",
+      "kg",       "g",      "grams",    "gram",   "pounds", "pound",  "lbs",     "people",
+      "students", "ways",   "integers", "digits", "cubic",  "liters", "liter",   "gallons",
+      "gallon"};
   // Only words after a digit, closing bracket or '^n' count as units ("5 cm", "15 cm^2").
   std::string t(trim(s));
   for (const char* w : kWords) {
     const std::string word(w);
     std::string body = t;
     std::string suffix_power;
-    if (const auto caret = body.rfind('^'); caret != std::string::npos &&
+    if (const auto caret = body.rfind('^');
+        caret != std::string::npos &&
         body.find_first_not_of("0123456789", caret + 1) == std::string::npos) {
       suffix_power = body.substr(caret);
       body = body.substr(0, caret);
     }
-    if (body.size() <= word.size() || body.compare(body.size() - word.size(), word.size(), word) != 0) {
+    if (body.size() <= word.size() ||
+        body.compare(body.size() - word.size(), word.size(), word) != 0) {
       continue;
     }
     std::string rest(trim(std::string_view(body).substr(0, body.size() - word.size())));
-    if (rest.empty()) continue;
+    if (rest.empty())
+      continue;
     const char last = rest.back();
     const char before = body[body.size() - word.size() - 1];
-    if (!(before == ' ' || std::isdigit(static_cast<unsigned char>(before)))) continue;
-    if (!(std::isdigit(static_cast<unsigned char>(last)) || last == ')' || last == '}')) continue;
+    if (!(before == ' ' || std::isdigit(static_cast<unsigned char>(before))))
+      continue;
+    if (!(std::isdigit(static_cast<unsigned char>(last)) || last == ')' || last == '}'))
+      continue;
     s = rest;
     return true;
   }
@@ -227,13 +244,15 @@ Prepared prepare_lenient(std::string_view raw) {
   s = internal::strip_formatted_commas(s);
   std::string t;
   for (char c : s) {
-    if (c != ' ') t += c;
+    if (c != ' ')
+      t += c;
   }
   // "x \in [0,1]" -> "[0,1]"
   if (const auto in = t.find("in"); in != std::string::npos && in <= 2 && in > 0 &&
                                     std::isalpha(static_cast<unsigned char>(t[0]))) {
     const std::string rest = t.substr(in + 2);
-    if (!rest.empty() && (rest[0] == '[' || rest[0] == '(' || rest[0] == '{')) t = rest;
+    if (!rest.empty() && (rest[0] == '[' || rest[0] == '(' || rest[0] == '{'))
+      t = rest;
   }
   p.text = t;
   return p;
@@ -245,8 +264,10 @@ std::vector<std::string> split_top(std::string_view s) {
   int depth = 0;
   std::string cur;
   for (char c : s) {
-    if (c == '(' || c == '[' || c == '{') ++depth;
-    if (c == ')' || c == ']' || c == '}') --depth;
+    if (c == '(' || c == '[' || c == '{')
+      ++depth;
+    if (c == ')' || c == ']' || c == '}')
+      --depth;
     if (c == ',' && depth == 0) {
       out.push_back(cur);
       cur.clear();
@@ -259,15 +280,20 @@ std::vector<std::string> split_top(std::string_view s) {
 }
 
 bool is_wrapped(const std::string& s) {
-  if (s.size() < 2) return false;
+  if (s.size() < 2)
+    return false;
   const char a = s.front(), b = s.back();
-  if (!((a == '(' || a == '[' || a == '{') && (b == ')' || b == ']' || b == '}'))) return false;
+  if (!((a == '(' || a == '[' || a == '{') && (b == ')' || b == ']' || b == '}')))
+    return false;
   int depth = 0;
   for (std::size_t i = 0; i < s.size(); ++i) {
     const char c = s[i];
-    if (c == '(' || c == '[' || c == '{') ++depth;
-    if (c == ')' || c == ']' || c == '}') --depth;
-    if (depth == 0 && i + 1 < s.size()) return false;
+    if (c == '(' || c == '[' || c == '{')
+      ++depth;
+    if (c == ')' || c == ']' || c == '}')
+      --depth;
+    if (depth == 0 && i + 1 < s.size())
+      return false;
   }
   return true;
 }
@@ -275,8 +301,10 @@ bool is_wrapped(const std::string& s) {
 // "x=5" -> "5"; "x=5+5+1=11" -> "11"; left alone when the left side is not a short name.
 std::string drop_variable_lhs(const std::string& s) {
   const auto eq = s.find('=');
-  if (eq == std::string::npos || eq == 0 || eq > 3) return s;
-  if (s.find_first_of("<>!", 0) != std::string::npos) return s;
+  if (eq == std::string::npos || eq == 0 || eq > 3)
+    return s;
+  if (s.find_first_of("<>!", 0) != std::string::npos)
+    return s;
   for (std::size_t i = 0; i < eq; ++i) {
     if (!std::isalpha(static_cast<unsigned char>(s[i])) && s[i] != '_' &&
         !std::isdigit(static_cast<unsigned char>(s[i]))) {
@@ -299,16 +327,20 @@ std::optional<bool> compound_equal(const std::string& g, const std::string& p) {
   std::string pi = pw ? p.substr(1, p.size() - 2) : p;
   const auto ge = split_top(gi);
   const auto pe = split_top(pi);
-  if (ge.size() < 2 && pe.size() < 2) return std::nullopt;
-  if (ge.size() != pe.size()) return false;
+  if (ge.size() < 2 && pe.size() < 2)
+    return std::nullopt;
+  if (ge.size() != pe.size())
+    return false;
   const bool g_set = gw && g.front() == '{';
   const bool p_set = pw && p.front() == '{';
   const bool unordered = (g_set || !gw) && (p_set || !pw);
   if (!unordered) {
     // Tuples and intervals: the same brackets on both sides, elements in order.
-    if (!gw || !pw || g.front() != p.front() || g.back() != p.back()) return false;
+    if (!gw || !pw || g.front() != p.front() || g.back() != p.back())
+      return false;
     for (std::size_t i = 0; i < ge.size(); ++i) {
-      if (!element_equal(ge[i], pe[i])) return false;
+      if (!element_equal(ge[i], pe[i]))
+        return false;
     }
     return true;
   }
@@ -316,9 +348,11 @@ std::optional<bool> compound_equal(const std::string& g, const std::string& p) {
   for (const std::string& a : ge) {
     bool matched = false;
     for (std::size_t j = 0; j < pe.size() && !matched; ++j) {
-      if (!used[j] && element_equal(a, pe[j])) used[j] = matched = true;
+      if (!used[j] && element_equal(a, pe[j]))
+        used[j] = matched = true;
     }
-    if (!matched) return false;
+    if (!matched)
+      return false;
   }
   return true;
 }
@@ -331,9 +365,11 @@ std::optional<Relation> parse_relation(const std::string& s) {
   static const char* const kOps[] = {"<=", ">=", "!=", "<", ">"};
   for (const char* op : kOps) {
     const auto p = s.find(op);
-    if (p == std::string::npos) continue;
+    if (p == std::string::npos)
+      continue;
     Relation r{s.substr(0, p), op, s.substr(p + std::string_view(op).size())};
-    if (r.lhs.empty() || r.rhs.empty()) return std::nullopt;
+    if (r.lhs.empty() || r.rhs.empty())
+      return std::nullopt;
     // a >= b is b <= a: keep only < and <= (and !=).
     if (r.op == ">=" || r.op == ">") {
       std::swap(r.lhs, r.rhs);
@@ -354,7 +390,8 @@ bool is_equation(const std::string& s) {
   for (std::size_t p = s.find('='); p != std::string::npos; p = s.find('=', p + 1)) {
     const bool rel = (p > 0 && (s[p - 1] == '<' || s[p - 1] == '>' || s[p - 1] == '!')) ||
                      (p + 1 < s.size() && (s[p + 1] == '<' || s[p + 1] == '>'));
-    if (!rel) return true;
+    if (!rel)
+      return true;
   }
   return false;
 }
@@ -366,7 +403,8 @@ bool has_relation(const std::string& s) {
 bool scalar_equal(const std::string& g_raw, bool g_percent, const std::string& p_raw,
                   bool p_percent) {
   std::string g = g_raw, p = p_raw;
-  if (g == p) return true;
+  if (g == p)
+    return true;
   if (has_relation(g) || has_relation(p)) {
     const auto gr = parse_relation(g), pr = parse_relation(p);
     return gr && pr && gr->op == pr->op && scalar_equal(gr->lhs, false, pr->lhs, false) &&
@@ -385,27 +423,36 @@ bool scalar_equal(const std::string& g_raw, bool g_percent, const std::string& p
     auto b = internal::parse_math("(" + p.substr(0, pe) + ")-(" + p.substr(p.rfind('=') + 1) + ")");
     return a && b && internal::proportional(**a, **b, 1e-6);
   }
-  if (g_eq) g = drop_variable_lhs(g);
-  if (p_eq) p = drop_variable_lhs(p);
-  if (g == p) return true;
+  if (g_eq)
+    g = drop_variable_lhs(g);
+  if (p_eq)
+    p = drop_variable_lhs(p);
+  if (g == p)
+    return true;
   // Multiple choice: "(b)" / "b)" / "b".
   const auto letter = [](const std::string& s) -> char {
     std::string t;
     for (char c : s) {
-      if (c != '(' && c != ')') t += c;
+      if (c != '(' && c != ')')
+        t += c;
     }
     return t.size() == 1 && t[0] >= 'a' && t[0] <= 'e' ? t[0] : 0;
   };
-  if (letter(g) && letter(g) == letter(p)) return true;
+  if (letter(g) && letter(g) == letter(p))
+    return true;
   const auto gv = constant_value(g);
   const auto pv = constant_value(p);
   if (gv && pv) {
-    if (numbers_close(*gv, *pv)) return true;
-    if (g_percent && numbers_close(*gv / 100.0, *pv)) return true;
-    if (p_percent && numbers_close(*gv, *pv / 100.0)) return true;
+    if (numbers_close(*gv, *pv))
+      return true;
+    if (g_percent && numbers_close(*gv / 100.0, *pv))
+      return true;
+    if (p_percent && numbers_close(*gv, *pv / 100.0))
+      return true;
     return false;
   }
-  if (auto c = compound_equal(g, p)) return *c;
+  if (auto c = compound_equal(g, p))
+    return *c;
   return numerically_equal(g, p, 1e-6);
 }
 
@@ -417,8 +464,8 @@ Grade grade_lenient(std::string_view gold, std::string_view pred) {
   Grade out;
   out.gold_norm = g.text;
   out.pred_norm = p.text;
-  out.correct = prm.correct || (!p.text.empty() && scalar_equal(g.text, g.percent, p.text,
-                                                                p.percent));
+  out.correct =
+      prm.correct || (!p.text.empty() && scalar_equal(g.text, g.percent, p.text, p.percent));
   return out;
 }
 
@@ -426,10 +473,14 @@ Grade grade_lenient(std::string_view gold, std::string_view pred) {
 
 Grade grade_answer(std::string_view gold, std::string_view pred, GradeMode mode) {
   switch (mode) {
-    case GradeMode::kGsm8k: return grade_gsm8k(gold, pred);
-    case GradeMode::kHendrycks: return grade_hendrycks(gold, pred);
-    case GradeMode::kPrm800k: return grade_prm800k(gold, pred);
-    case GradeMode::kLenient: return grade_lenient(gold, pred);
+    case GradeMode::kGsm8k:
+      return grade_gsm8k(gold, pred);
+    case GradeMode::kHendrycks:
+      return grade_hendrycks(gold, pred);
+    case GradeMode::kPrm800k:
+      return grade_prm800k(gold, pred);
+    case GradeMode::kLenient:
+      return grade_lenient(gold, pred);
   }
   return {};
 }
@@ -446,9 +497,12 @@ Grade grade_solution(std::string_view gold, std::string_view solution, GradeMode
 
 std::string answer_vote_key(std::string_view answer, GradeMode mode) {
   switch (mode) {
-    case GradeMode::kGsm8k: return grade_gsm8k(answer, answer).gold_norm;
-    case GradeMode::kHendrycks: return grade_hendrycks(answer, answer).gold_norm;
-    case GradeMode::kPrm800k: return internal::prm800k_normalize(answer);
+    case GradeMode::kGsm8k:
+      return grade_gsm8k(answer, answer).gold_norm;
+    case GradeMode::kHendrycks:
+      return grade_hendrycks(answer, answer).gold_norm;
+    case GradeMode::kPrm800k:
+      return internal::prm800k_normalize(answer);
     case GradeMode::kLenient: {
       const Prepared p = prepare_lenient(answer);
       if (auto v = constant_value(drop_variable_lhs(p.text)); v && std::abs(v->imag()) < 1e-12) {

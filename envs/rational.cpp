@@ -12,11 +12,15 @@ struct RationalAccess {
 
 namespace {
 
-std::optional<Rational> from_wide(Wide num, Wide den) { return RationalAccess::from_wide(num, den); }
+std::optional<Rational> from_wide(Wide num, Wide den) {
+  return RationalAccess::from_wide(num, den);
+}
 
 Wide gcd128(Wide a, Wide b) {
-  if (a < 0) a = -a;
-  if (b < 0) b = -b;
+  if (a < 0)
+    a = -a;
+  if (b < 0)
+    b = -b;
   while (b != 0) {
     const Wide t = a % b;
     a = b;
@@ -33,7 +37,8 @@ bool fits64(Wide v) {
 }  // namespace
 
 std::optional<Rational> RationalAccess::from_wide(Wide num, Wide den) {
-  if (den == 0) return std::nullopt;
+  if (den == 0)
+    return std::nullopt;
   if (den < 0) {
     num = -num;
     den = -den;
@@ -43,7 +48,8 @@ std::optional<Rational> RationalAccess::from_wide(Wide num, Wide den) {
     num /= g;
     den /= g;
   }
-  if (!fits64(num) || !fits64(den)) return std::nullopt;
+  if (!fits64(num) || !fits64(den))
+    return std::nullopt;
   Rational r;
   r.num_ = static_cast<std::int64_t>(num);
   r.den_ = static_cast<std::int64_t>(den);
@@ -55,7 +61,8 @@ std::optional<Rational> Rational::make(std::int64_t num, std::int64_t den) {
 }
 
 std::optional<Rational> Rational::parse(std::string_view t) {
-  if (t.empty()) return std::nullopt;
+  if (t.empty())
+    return std::nullopt;
   bool neg = false;
   std::size_t i = 0;
   if (t[0] == '-' || t[0] == '+') {
@@ -70,7 +77,8 @@ std::optional<Rational> Rational::parse(std::string_view t) {
       return std::nullopt;
     }
     auto q = a->div(*b);
-    if (!q) return std::nullopt;
+    if (!q)
+      return std::nullopt;
     return neg ? Rational(0).sub(*q) : q;
   }
   Wide num = 0;
@@ -81,7 +89,8 @@ std::optional<Rational> Rational::parse(std::string_view t) {
     const char c = t[i];
     if (c >= '0' && c <= '9') {
       num = num * 10 + (c - '0');
-      if (point) den *= 10;
+      if (point)
+        den *= 10;
       digits = true;
       if (num > (static_cast<Wide>(1) << 100) || den > (static_cast<Wide>(1) << 100)) {
         return std::nullopt;
@@ -92,12 +101,14 @@ std::optional<Rational> Rational::parse(std::string_view t) {
       return std::nullopt;
     }
   }
-  if (!digits) return std::nullopt;
+  if (!digits)
+    return std::nullopt;
   return from_wide(neg ? -num : num, den);
 }
 
 std::string Rational::to_string() const {
-  if (den_ == 1) return std::to_string(num_);
+  if (den_ == 1)
+    return std::to_string(num_);
   return std::to_string(num_) + "/" + std::to_string(den_);
 }
 
@@ -120,23 +131,27 @@ std::optional<Rational> Rational::mul(const Rational& b) const {
 }
 
 std::optional<Rational> Rational::div(const Rational& b) const {
-  if (b.num_ == 0) return std::nullopt;
+  if (b.num_ == 0)
+    return std::nullopt;
   return from_wide(static_cast<Wide>(num_) * b.den_, static_cast<Wide>(den_) * b.num_);
 }
 
 std::optional<Rational> Rational::pow(std::int64_t exp) const {
-  if (exp > 64 || exp < -64) return std::nullopt;
+  if (exp > 64 || exp < -64)
+    return std::nullopt;
   Rational base = *this;
   if (exp < 0) {
     auto inv = Rational(1).div(base);
-    if (!inv) return std::nullopt;
+    if (!inv)
+      return std::nullopt;
     base = *inv;
     exp = -exp;
   }
   Rational result(1);
   for (std::int64_t k = 0; k < exp; ++k) {
     auto next = result.mul(base);
-    if (!next) return std::nullopt;
+    if (!next)
+      return std::nullopt;
     result = *next;
   }
   return result;

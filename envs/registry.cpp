@@ -6,16 +6,16 @@
 #include "envs/arith_env.h"
 #include "envs/external_env.h"
 #include "envs/game24.h"
+#include "envs/step_limit.h"
 #include "envs/text_world.h"
 #include "envs/zmachine_env.h"
-#include "envs/step_limit.h"
 
 namespace arbor::envs {
 
 void EnvRegistry::add(EnvRegistration registration) {
-  ARBOR_CHECK(std::none_of(entries_.begin(), entries_.end(), [&](const EnvRegistration& e) {
-    return e.name == registration.name;
-  })) << "environment '" << registration.name << "' registered twice";
+  ARBOR_CHECK(std::none_of(entries_.begin(), entries_.end(),
+                           [&](const EnvRegistration& e) { return e.name == registration.name; }))
+      << "environment '" << registration.name << "' registered twice";
   entries_.push_back(std::move(registration));
 }
 
@@ -33,12 +33,11 @@ StatusOr<EnvironmentPtr> EnvRegistry::make(std::string_view id, const Json& opti
                              ")");
   }
   if (it->needs_argument && trim(argument).empty()) {
-    return Status::invalid_argument("environment '" + std::string(id) + "' needs an argument: " +
-                                    it->usage);
+    return Status::invalid_argument("environment '" + std::string(id) +
+                                    "' needs an argument: " + it->usage);
   }
   if (!options.is_null() && !options.is_object()) {
-    return Status::invalid_argument("options for '" + std::string(id) +
-                                    "' must be a JSON object");
+    return Status::invalid_argument("options for '" + std::string(id) + "' must be a JSON object");
   }
   int max_steps = it->default_max_episode_steps;
   if (options.is_object() && options.contains("max_episode_steps")) {
@@ -49,7 +48,8 @@ StatusOr<EnvironmentPtr> EnvRegistry::make(std::string_view id, const Json& opti
     }
   }
   ARBOR_ASSIGN_OR_RETURN(EnvironmentPtr env, it->factory(id, argument, options));
-  if (max_steps > 0) env = std::make_unique<StepLimit>(std::move(env), max_steps);
+  if (max_steps > 0)
+    env = std::make_unique<StepLimit>(std::move(env), max_steps);
   return env;
 }
 
@@ -68,8 +68,8 @@ EnvRegistry make_builtin() {
          }});
   r.add({"textworld", "textworld[:trivial|easy|medium|hard]",
          "built-in text adventure: rooms, doors, keys, containers and a goal, seeded", false, 100,
-         [](std::string_view id, std::string_view arg, const Json& options)
-             -> StatusOr<EnvironmentPtr> {
+         [](std::string_view id, std::string_view arg,
+            const Json& options) -> StatusOr<EnvironmentPtr> {
            ARBOR_ASSIGN_OR_RETURN(TextWorldConfig config, TextWorldConfig::preset(trim(arg)));
            // Validate the options now so that a bad one fails at make(), not at reset().
            TextWorldConfig check = config;
@@ -87,16 +87,16 @@ EnvRegistry make_builtin() {
          }});
   r.add({"zmachine", "zmachine:<story file>",
          "a Z-machine game (.z3-.z8, Blorb) played through the dfrotz interpreter", true, 0,
-         [](std::string_view id, std::string_view arg, const Json& options)
-             -> StatusOr<EnvironmentPtr> {
-           ARBOR_ASSIGN_OR_RETURN(auto env, ZMachineEnv::create(std::string(id),
-                                                                std::string(trim(arg)), options));
+         [](std::string_view id, std::string_view arg,
+            const Json& options) -> StatusOr<EnvironmentPtr> {
+           ARBOR_ASSIGN_OR_RETURN(
+               auto env, ZMachineEnv::create(std::string(id), std::string(trim(arg)), options));
            return EnvironmentPtr(std::move(env));
          }});
   r.add({"external", "external:<command> [args][#env]",
          "an environment server speaking JSON-RPC 2.0 on its stdin/stdout", true, 0,
-         [](std::string_view id, std::string_view arg, const Json& options)
-             -> StatusOr<EnvironmentPtr> {
+         [](std::string_view id, std::string_view arg,
+            const Json& options) -> StatusOr<EnvironmentPtr> {
            ARBOR_ASSIGN_OR_RETURN(ExternalEnvOptions o, ExternalEnvOptions::parse(arg, options));
            ARBOR_ASSIGN_OR_RETURN(auto env, ExternalEnv::create(std::string(id), std::move(o)));
            return EnvironmentPtr(std::move(env));

@@ -31,7 +31,8 @@ std::string with_article(const std::string& name) {
 std::string join_list(const std::vector<std::string>& parts) {
   std::string out;
   for (std::size_t i = 0; i < parts.size(); ++i) {
-    if (i > 0) out += i + 1 == parts.size() ? " and " : ", ";
+    if (i > 0)
+      out += i + 1 == parts.size() ? " and " : ", ";
     out += parts[i];
   }
   return out;
@@ -44,32 +45,44 @@ std::string normalize_command(std::string_view raw) {
   std::vector<std::string> words;
   for (const std::string& w : split(lower, ' ')) {
     const std::string t(trim(w));
-    if (t.empty() || t == "the" || t == "a" || t == "an") continue;
+    if (t.empty() || t == "the" || t == "a" || t == "an")
+      continue;
     words.push_back(t);
   }
-  if (words.empty()) return "";
+  if (words.empty())
+    return "";
   static const std::pair<const char*, const char*> kDirs[] = {
-      {"n", "north"}, {"e", "east"}, {"s", "south"}, {"w", "west"},
+      {"n", "north"},     {"e", "east"},    {"s", "south"},     {"w", "west"},
       {"north", "north"}, {"east", "east"}, {"south", "south"}, {"west", "west"}};
   if (words.size() == 1) {
     for (const auto& [alias, dir] : kDirs) {
-      if (words[0] == alias) return std::string("go ") + dir;
+      if (words[0] == alias)
+        return std::string("go ") + dir;
     }
-    if (words[0] == "i" || words[0] == "inv") return "inventory";
-    if (words[0] == "l") return "look";
+    if (words[0] == "i" || words[0] == "inv")
+      return "inventory";
+    if (words[0] == "l")
+      return "look";
   }
-  if (words[0] == "walk" || words[0] == "move") words[0] = "go";
+  if (words[0] == "walk" || words[0] == "move")
+    words[0] = "go";
   if (words[0] == "go" && words.size() == 2) {
     for (const auto& [alias, dir] : kDirs) {
-      if (words[1] == alias) words[1] = dir;
+      if (words[1] == alias)
+        words[1] = dir;
     }
   }
-  if (words[0] == "get" || words[0] == "grab") words[0] = "take";
-  if (words.size() > 2 && words[0] == "pick" && words[1] == "up") words.erase(words.begin() + 1);
-  if (words[0] == "pick") words[0] = "take";
-  if (words[0] == "insert" || words[0] == "place") words[0] = "put";
+  if (words[0] == "get" || words[0] == "grab")
+    words[0] = "take";
+  if (words.size() > 2 && words[0] == "pick" && words[1] == "up")
+    words.erase(words.begin() + 1);
+  if (words[0] == "pick")
+    words[0] = "take";
+  if (words[0] == "insert" || words[0] == "place")
+    words[0] = "put";
   for (std::string& w : words) {
-    if (w == "into" || w == "inside") w = "in";
+    if (w == "into" || w == "inside")
+      w = "in";
   }
   std::string out;
   for (const std::string& w : words) out += (out.empty() ? "" : " ") + w;
@@ -96,9 +109,11 @@ StatusOr<TextWorldConfig> TextWorldConfig::preset(std::string_view size) {
 }
 
 Status TextWorldConfig::apply_options(const Json& options) {
-  if (!options.is_object()) return Status::ok_status();
+  if (!options.is_object())
+    return Status::ok_status();
   const auto field = [&](const char* key, int& value, int lo, int hi) -> Status {
-    if (!options.contains(key)) return Status::ok_status();
+    if (!options.contains(key))
+      return Status::ok_status();
     ARBOR_ASSIGN_OR_RETURN(value, json_get<int>(options, key, "text world options"));
     if (value < lo || value > hi) {
       return Status::invalid_argument("text world options: '" + std::string(key) + "' is " +
@@ -158,12 +173,14 @@ std::string TextWorldEnv::describe_room() const {
   const auto contents = [&](int c) {
     std::vector<std::string> inside;
     for (std::size_t i = 0; i < w.items.size(); ++i) {
-      if (s.items[i] == kInContainer + c) inside.push_back(with_article(w.items[i].name));
+      if (s.items[i] == kInContainer + c)
+        inside.push_back(with_article(w.items[i].name));
     }
     return inside;
   };
   for (std::size_t c = 0; c < w.containers.size(); ++c) {
-    if (w.containers[c].room != s.room) continue;
+    if (w.containers[c].room != s.room)
+      continue;
     out += " There is " + with_article(w.containers[c].name);
     if (s.containers[c] == Lock::kOpen) {
       const auto inside = contents(static_cast<int>(c));
@@ -174,18 +191,24 @@ std::string TextWorldEnv::describe_room() const {
   }
   std::vector<std::string> floor;
   for (std::size_t i = 0; i < w.items.size(); ++i) {
-    if (s.items[i] == s.room) floor.push_back(with_article(w.items[i].name));
+    if (s.items[i] == s.room)
+      floor.push_back(with_article(w.items[i].name));
   }
-  if (!floor.empty()) out += " On the floor: " + join_list(floor) + ".";
+  if (!floor.empty())
+    out += " On the floor: " + join_list(floor) + ".";
   std::vector<std::string> exits;
   for (int d = 0; d < internal::kDirections; ++d) {
     const internal::TwExit& e = room.exits[static_cast<std::size_t>(d)];
-    if (e.to < 0) continue;
+    if (e.to < 0)
+      continue;
     std::string x = internal::kDirectionNames[static_cast<std::size_t>(d)];
     if (e.door >= 0) {
       const Lock l = s.doors[static_cast<std::size_t>(e.door)];
       x += " (" + w.doors[static_cast<std::size_t>(e.door)].name + ", " +
-           (l == Lock::kOpen ? "open" : l == Lock::kClosed ? "closed" : "locked") + ")";
+           (l == Lock::kOpen     ? "open"
+            : l == Lock::kClosed ? "closed"
+                                 : "locked") +
+           ")";
     }
     exits.push_back(x);
   }
@@ -224,13 +247,15 @@ StatusOr<ResetResult> TextWorldEnv::reset(std::optional<std::uint64_t> seed, con
   r.observation = world_->objective + "\n\n" + describe_room();
   r.info = info();
   r.info["seed"] = s;
-  if (options.is_object() && options.value("walkthrough", false)) r.info["walkthrough"] = solve();
+  if (options.is_object() && options.value("walkthrough", false))
+    r.info["walkthrough"] = solve();
   return r;
 }
 
 StatusOr<std::vector<std::string>> TextWorldEnv::admissible_actions() {
   std::vector<std::string> out;
-  if (!world_ || !guard_.running()) return out;
+  if (!world_ || !guard_.running())
+    return out;
   for (const TwAction& a : internal::tw_valid_actions(*world_, *state_)) {
     out.push_back(internal::tw_action_text(*world_, a));
   }
@@ -245,9 +270,11 @@ std::string TextWorldEnv::explain_failure(const std::string& command) const {
   };
   if (starts_with(command, "go ")) {
     for (int d = 0; d < internal::kDirections; ++d) {
-      if (command != std::string("go ") + internal::kDirectionNames[static_cast<std::size_t>(d)]) continue;
+      if (command != std::string("go ") + internal::kDirectionNames[static_cast<std::size_t>(d)])
+        continue;
       const internal::TwExit& e = w.rooms[s.room].exits[static_cast<std::size_t>(d)];
-      if (e.to < 0) return "You can't go that way.";
+      if (e.to < 0)
+        return "You can't go that way.";
       return "The " + w.doors[static_cast<std::size_t>(e.door)].name + " is " +
              (s.doors[static_cast<std::size_t>(e.door)] == Lock::kLocked ? "locked." : "closed.");
     }
@@ -256,31 +283,42 @@ std::string TextWorldEnv::explain_failure(const std::string& command) const {
   // A door or container named in the command, if it is here.
   for (int d = 0; d < internal::kDirections; ++d) {
     const int door = w.rooms[s.room].exits[static_cast<std::size_t>(d)].door;
-    if (door < 0 || !mentions(w.doors[static_cast<std::size_t>(door)].name)) continue;
+    if (door < 0 || !mentions(w.doors[static_cast<std::size_t>(door)].name))
+      continue;
     const Lock l = s.doors[static_cast<std::size_t>(door)];
     const std::string& name = w.doors[static_cast<std::size_t>(door)].name;
-    if (starts_with(command, "open ")) return l == Lock::kOpen ? "The " + name + " is already open." : "The " + name + " is locked.";
-    if (starts_with(command, "close ")) return "The " + name + " is already closed.";
+    if (starts_with(command, "open "))
+      return l == Lock::kOpen ? "The " + name + " is already open." : "The " + name + " is locked.";
+    if (starts_with(command, "close "))
+      return "The " + name + " is already closed.";
     if (starts_with(command, "unlock ")) {
-      if (l != Lock::kLocked) return "The " + name + " isn't locked.";
+      if (l != Lock::kLocked)
+        return "The " + name + " isn't locked.";
       return "You don't have the key that fits the " + name + ".";
     }
   }
   for (std::size_t c = 0; c < w.containers.size(); ++c) {
-    if (w.containers[c].room != s.room || !mentions(w.containers[c].name)) continue;
+    if (w.containers[c].room != s.room || !mentions(w.containers[c].name))
+      continue;
     const Lock l = s.containers[c];
     const std::string& name = w.containers[c].name;
-    if (starts_with(command, "open ")) return l == Lock::kOpen ? "The " + name + " is already open." : "The " + name + " is locked.";
-    if (starts_with(command, "close ")) return "The " + name + " is already closed.";
+    if (starts_with(command, "open "))
+      return l == Lock::kOpen ? "The " + name + " is already open." : "The " + name + " is locked.";
+    if (starts_with(command, "close "))
+      return "The " + name + " is already closed.";
     if (starts_with(command, "unlock ")) {
-      if (l != Lock::kLocked) return "The " + name + " isn't locked.";
+      if (l != Lock::kLocked)
+        return "The " + name + " isn't locked.";
       return "You don't have the key that fits the " + name + ".";
     }
-    if (starts_with(command, "put ") && l != Lock::kOpen) return "The " + name + " is closed.";
-    if (starts_with(command, "take ") && l != Lock::kOpen) return "The " + name + " is closed.";
+    if (starts_with(command, "put ") && l != Lock::kOpen)
+      return "The " + name + " is closed.";
+    if (starts_with(command, "take ") && l != Lock::kOpen)
+      return "The " + name + " is closed.";
   }
   for (std::size_t i = 0; i < w.items.size(); ++i) {
-    if (!mentions(w.items[i].name)) continue;
+    if (!mentions(w.items[i].name))
+      continue;
     if (starts_with(command, "take ") && s.items[i] == kInInventory) {
       return "You already have the " + w.items[i].name + ".";
     }
@@ -306,8 +344,9 @@ StatusOr<StepResult> TextWorldEnv::step(std::string_view action) {
   for (const TwAction& a : internal::tw_valid_actions(*world_, *state_)) {
     const std::string text = internal::tw_action_text(*world_, a);
     // "take X" also works for an item in an open container here.
-    if (text == command || (a.verb == TwVerb::kTake && a.b >= 0 &&
-                            command == "take " + world_->items[static_cast<std::size_t>(a.a)].name)) {
+    if (text == command ||
+        (a.verb == TwVerb::kTake && a.b >= 0 &&
+         command == "take " + world_->items[static_cast<std::size_t>(a.a)].name)) {
       chosen = a;
       break;
     }
@@ -326,34 +365,53 @@ StatusOr<StepResult> TextWorldEnv::step(std::string_view action) {
   const auto box = [&](int i) { return w.containers[static_cast<std::size_t>(i)].name; };
   switch (a.verb) {
     case TwVerb::kGo:
-    case TwVerb::kLook: r.observation = describe_room(); break;
-    case TwVerb::kOpenDoor: r.observation = "You open the " + w.doors[static_cast<std::size_t>(a.a)].name + "."; break;
-    case TwVerb::kCloseDoor: r.observation = "You close the " + w.doors[static_cast<std::size_t>(a.a)].name + "."; break;
+    case TwVerb::kLook:
+      r.observation = describe_room();
+      break;
+    case TwVerb::kOpenDoor:
+      r.observation = "You open the " + w.doors[static_cast<std::size_t>(a.a)].name + ".";
+      break;
+    case TwVerb::kCloseDoor:
+      r.observation = "You close the " + w.doors[static_cast<std::size_t>(a.a)].name + ".";
+      break;
     case TwVerb::kUnlockDoor:
-      r.observation = "You unlock the " + w.doors[static_cast<std::size_t>(a.a)].name + " with the " + item(a.b) + ".";
+      r.observation = "You unlock the " + w.doors[static_cast<std::size_t>(a.a)].name +
+                      " with the " + item(a.b) + ".";
       break;
     case TwVerb::kOpenContainer: {
       std::vector<std::string> inside;
       for (std::size_t i = 0; i < w.items.size(); ++i) {
-        if (state_->items[i] == kInContainer + a.a) inside.push_back(with_article(w.items[i].name));
+        if (state_->items[i] == kInContainer + a.a)
+          inside.push_back(with_article(w.items[i].name));
       }
-      r.observation = "You open the " + box(a.a) + "." +
-                      (inside.empty() ? " It is empty." : " Inside you see " + join_list(inside) + ".");
+      r.observation =
+          "You open the " + box(a.a) + "." +
+          (inside.empty() ? " It is empty." : " Inside you see " + join_list(inside) + ".");
       break;
     }
-    case TwVerb::kCloseContainer: r.observation = "You close the " + box(a.a) + "."; break;
+    case TwVerb::kCloseContainer:
+      r.observation = "You close the " + box(a.a) + ".";
+      break;
     case TwVerb::kUnlockContainer:
       r.observation = "You unlock the " + box(a.a) + " with the " + item(a.b) + ".";
       break;
-    case TwVerb::kTake: r.observation = "You take the " + item(a.a) + "."; break;
-    case TwVerb::kPut: r.observation = "You put the " + item(a.a) + " in the " + box(a.b) + "."; break;
-    case TwVerb::kDrop: r.observation = "You drop the " + item(a.a) + "."; break;
+    case TwVerb::kTake:
+      r.observation = "You take the " + item(a.a) + ".";
+      break;
+    case TwVerb::kPut:
+      r.observation = "You put the " + item(a.a) + " in the " + box(a.b) + ".";
+      break;
+    case TwVerb::kDrop:
+      r.observation = "You drop the " + item(a.a) + ".";
+      break;
     case TwVerb::kInventory: {
       std::vector<std::string> held;
       for (std::size_t i = 0; i < w.items.size(); ++i) {
-        if (state_->items[i] == kInInventory) held.push_back(with_article(w.items[i].name));
+        if (state_->items[i] == kInInventory)
+          held.push_back(with_article(w.items[i].name));
       }
-      r.observation = held.empty() ? "You are carrying nothing." : "You are carrying " + join_list(held) + ".";
+      r.observation =
+          held.empty() ? "You are carrying nothing." : "You are carrying " + join_list(held) + ".";
       break;
     }
   }
@@ -369,16 +427,19 @@ StatusOr<StepResult> TextWorldEnv::step(std::string_view action) {
 
 std::vector<std::string> TextWorldEnv::solve() const {
   std::vector<std::string> out;
-  if (!world_) return out;
+  if (!world_)
+    return out;
   auto plan = internal::tw_solve(*world_, *state_, /*prune=*/true);
-  if (!plan) return out;
+  if (!plan)
+    return out;
   for (const TwAction& a : *plan) out.push_back(internal::tw_action_text(*world_, a));
   return out;
 }
 
 // Snapshot: "TW1", the world's seed and config, the move count, the state bytes.
 StatusOr<std::string> TextWorldEnv::save() {
-  if (!world_) return Status::failed_precondition(spec_.id + ": save before reset");
+  if (!world_)
+    return Status::failed_precondition(spec_.id + ": save before reset");
   std::string out = "TW1";
   const auto put = [&](std::uint64_t v, int bytes) {
     for (int i = 0; i < bytes; ++i) out += static_cast<char>((v >> (8 * i)) & 0xff);
@@ -398,12 +459,16 @@ StatusOr<std::string> TextWorldEnv::save() {
 }
 
 Status TextWorldEnv::restore(std::string_view snap) {
-  const auto bad = [&] { return Status::invalid_argument(spec_.id + ": not a text world snapshot"); };
-  if (snap.substr(0, 3) != "TW1" || snap.size() < 3 + 8 + 7 + 4 + 2) return bad();
+  const auto bad = [&] {
+    return Status::invalid_argument(spec_.id + ": not a text world snapshot");
+  };
+  if (snap.substr(0, 3) != "TW1" || snap.size() < 3 + 8 + 7 + 4 + 2)
+    return bad();
   std::size_t p = 3;
   const auto get = [&](int bytes) {
     std::uint64_t v = 0;
-    for (int i = 0; i < bytes; ++i) v |= static_cast<std::uint64_t>(static_cast<unsigned char>(snap[p++])) << (8 * i);
+    for (int i = 0; i < bytes; ++i)
+      v |= static_cast<std::uint64_t>(static_cast<unsigned char>(snap[p++])) << (8 * i);
     return v;
   };
   const std::uint64_t seed = get(8);
@@ -417,25 +482,32 @@ Status TextWorldEnv::restore(std::string_view snap) {
   c.put_goal = get(1) != 0;
   const int moves = static_cast<int>(get(4));
   const bool running = get(1) != 0;
-  Json check = {{"rooms", c.rooms}, {"locked_doors", c.locked_doors}, {"closed_doors", c.closed_doors},
-                {"containers", c.containers}, {"locked_containers", c.locked_containers},
+  Json check = {{"rooms", c.rooms},
+                {"locked_doors", c.locked_doors},
+                {"closed_doors", c.closed_doors},
+                {"containers", c.containers},
+                {"locked_containers", c.locked_containers},
                 {"distractors", c.distractors}};
   TextWorldConfig validated = c;
-  if (!validated.apply_options(check).ok()) return bad();
-  if (!world_ || seed != seed_ || !(c.rooms == config_.rooms && c.locked_doors == config_.locked_doors &&
-                                     c.closed_doors == config_.closed_doors && c.containers == config_.containers &&
-                                     c.locked_containers == config_.locked_containers &&
-                                     c.distractors == config_.distractors && c.put_goal == config_.put_goal)) {
+  if (!validated.apply_options(check).ok())
+    return bad();
+  if (!world_ || seed != seed_ ||
+      !(c.rooms == config_.rooms && c.locked_doors == config_.locked_doors &&
+        c.closed_doors == config_.closed_doors && c.containers == config_.containers &&
+        c.locked_containers == config_.locked_containers && c.distractors == config_.distractors &&
+        c.put_goal == config_.put_goal)) {
     ARBOR_RETURN_IF_ERROR(build(seed, c));
   }
   TwState s = world_->initial;
   const std::size_t need = 1 + s.doors.size() + s.containers.size() + 2 * s.items.size();
-  if (snap.size() - p != need) return bad();
+  if (snap.size() - p != need)
+    return bad();
   s.room = static_cast<std::uint8_t>(get(1));
   for (Lock& l : s.doors) l = static_cast<Lock>(get(1));
   for (Lock& l : s.containers) l = static_cast<Lock>(get(1));
   for (std::int16_t& i : s.items) i = static_cast<std::int16_t>(static_cast<std::uint16_t>(get(2)));
-  if (s.room >= world_->rooms.size()) return bad();
+  if (s.room >= world_->rooms.size())
+    return bad();
   s.won = internal::tw_goal_met(*world_, s);
   *state_ = std::move(s);
   moves_ = moves;

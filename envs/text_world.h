@@ -38,12 +38,12 @@ struct TwState;
 
 struct TextWorldConfig {
   int rooms = 6;
-  int locked_doors = 1;      // locked doors on the way (each with its key somewhere earlier)
-  int closed_doors = 2;      // closed, unlocked doors
+  int locked_doors = 1;  // locked doors on the way (each with its key somewhere earlier)
+  int closed_doors = 2;  // closed, unlocked doors
   int containers = 2;
   int locked_containers = 0;
-  int distractors = 3;       // items that do not matter
-  bool put_goal = true;      // goal: put the item in a container (else: take it)
+  int distractors = 3;   // items that do not matter
+  bool put_goal = true;  // goal: put the item in a container (else: take it)
 
   // "trivial" (1 room, take an item), "easy", "medium", "hard".
   static StatusOr<TextWorldConfig> preset(std::string_view size);

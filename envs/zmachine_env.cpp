@@ -29,7 +29,8 @@ std::string lower(std::string_view s) {
 }
 
 std::string rstrip(std::string_view s) {
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\n' || s.back() == '\r' || s.back() == '\t')) {
+  while (!s.empty() &&
+         (s.back() == ' ' || s.back() == '\n' || s.back() == '\r' || s.back() == '\t')) {
     s.remove_suffix(1);
   }
   return std::string(s);
@@ -43,19 +44,23 @@ bool at_prompt(std::string_view text) {
 
 // ... or for a file name ("Please enter a filename [x.qzl]: ").
 bool at_prompt_or_question(std::string_view text) {
-  if (at_prompt(text)) return true;
+  if (at_prompt(text))
+    return true;
   const std::string t = rstrip(text);
   return !t.empty() && (t.back() == ':' || t.back() == '?');
 }
 
 // The integer that starts at or after `pos`.
 std::optional<int> int_after(std::string_view s, std::size_t pos) {
-  while (pos < s.size() && !std::isdigit(static_cast<unsigned char>(s[pos])) && s[pos] != '-') ++pos;
-  if (pos >= s.size()) return std::nullopt;
+  while (pos < s.size() && !std::isdigit(static_cast<unsigned char>(s[pos])) && s[pos] != '-')
+    ++pos;
+  if (pos >= s.size())
+    return std::nullopt;
   char* end = nullptr;
   const std::string tail(s.substr(pos, 12));
   const long v = std::strtol(tail.c_str(), &end, 10);
-  if (end == tail.c_str()) return std::nullopt;
+  if (end == tail.c_str())
+    return std::nullopt;
   return static_cast<int>(v);
 }
 
@@ -66,11 +71,13 @@ bool game_over_text(std::string_view raw) {
 }
 
 void remove_dir(const std::string& dir) {
-  if (dir.empty()) return;
+  if (dir.empty())
+    return;
   if (DIR* d = ::opendir(dir.c_str())) {
     while (dirent* e = ::readdir(d)) {
       const std::string name = e->d_name;
-      if (name != "." && name != "..") std::remove(join_path(dir, name).c_str());
+      if (name != "." && name != "..")
+        std::remove(join_path(dir, name).c_str());
     }
     ::closedir(d);
   }
@@ -82,7 +89,8 @@ std::vector<std::string> files_in(const std::string& dir) {
   if (DIR* d = ::opendir(dir.c_str())) {
     while (dirent* e = ::readdir(d)) {
       const std::string name = e->d_name;
-      if (name != "." && name != "..") out.push_back(join_path(dir, name));
+      if (name != "." && name != "..")
+        out.push_back(join_path(dir, name));
     }
     ::closedir(d);
   }
@@ -92,8 +100,10 @@ std::vector<std::string> files_in(const std::string& dir) {
 }  // namespace
 
 Status check_story_file(const std::string& path) {
-  if (!file_exists(path)) return Status::not_found(path + ": no such story file");
-  if (is_directory(path)) return Status::invalid_argument(path + ": is a folder, not a story file");
+  if (!file_exists(path))
+    return Status::not_found(path + ": no such story file");
+  if (is_directory(path))
+    return Status::invalid_argument(path + ": is a folder, not a story file");
   std::ifstream in(path, std::ios::binary);
   char header[64] = {};
   in.read(header, sizeof header);
@@ -116,13 +126,16 @@ Status check_story_file(const std::string& path) {
 
 StatusOr<std::string> find_dfrotz() {
   std::vector<std::string> dirs;
-  if (const char* path = std::getenv("PATH")) dirs = split(path, ':');
+  if (const char* path = std::getenv("PATH"))
+    dirs = split(path, ':');
   dirs.push_back("/usr/games");
   dirs.push_back("/usr/local/games");
   for (const std::string& d : dirs) {
-    if (d.empty()) continue;
+    if (d.empty())
+      continue;
     const std::string candidate = join_path(d, "dfrotz");
-    if (::access(candidate.c_str(), X_OK) == 0) return candidate;
+    if (::access(candidate.c_str(), X_OK) == 0)
+      return candidate;
   }
   return Status::failed_precondition(
       "the Z-machine interpreter dfrotz was not found in PATH or /usr/games (install the "
@@ -131,16 +144,21 @@ StatusOr<std::string> find_dfrotz() {
 
 std::string clean_zmachine_output(std::string_view raw, int* status_score, int* status_moves) {
   std::string text = rstrip(raw);
-  if (!text.empty() && text.back() == '>') text.pop_back();
+  if (!text.empty() && text.back() == '>')
+    text.pop_back();
   std::vector<std::string> kept;
   for (std::string line : split(text, '\n')) {
-    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (!line.empty() && line.back() == '\r')
+      line.pop_back();
     const auto score_at = line.find("Score:");
-    const auto moves_at = line.find("Moves:") != std::string::npos ? line.find("Moves:") : line.find("Turns:");
+    const auto moves_at =
+        line.find("Moves:") != std::string::npos ? line.find("Moves:") : line.find("Turns:");
     if (score_at != std::string::npos && moves_at != std::string::npos) {
       // A status line: "  West of House        Score: 0        Moves: 1"
-      if (auto v = int_after(line, score_at + 6); v && status_score) *status_score = *v;
-      if (auto v = int_after(line, moves_at + 6); v && status_moves) *status_moves = *v;
+      if (auto v = int_after(line, score_at + 6); v && status_score)
+        *status_score = *v;
+      if (auto v = int_after(line, moves_at + 6); v && status_moves)
+        *status_moves = *v;
       continue;
     }
     kept.push_back(rstrip(line));
@@ -152,7 +170,8 @@ std::string clean_zmachine_output(std::string_view raw, int* status_score, int* 
       ++blank;
       continue;
     }
-    if (!out.empty()) out += blank > 0 ? "\n\n" : "\n";
+    if (!out.empty())
+      out += blank > 0 ? "\n\n" : "\n";
     blank = 0;
     out += line;
   }
@@ -167,30 +186,38 @@ StatusOr<std::unique_ptr<ZMachineEnv>> ZMachineEnv::create(std::string id, std::
   env->spec_.save_restore = true;
   env->story_ = std::move(story);
   if (options.is_object() && options.contains("interpreter")) {
-    ARBOR_ASSIGN_OR_RETURN(env->dfrotz_, json_get<std::string>(options, "interpreter", "zmachine options"));
+    ARBOR_ASSIGN_OR_RETURN(env->dfrotz_,
+                           json_get<std::string>(options, "interpreter", "zmachine options"));
   } else {
     ARBOR_ASSIGN_OR_RETURN(env->dfrotz_, find_dfrotz());
   }
   if (options.is_object() && options.contains("timeout_ms")) {
-    ARBOR_ASSIGN_OR_RETURN(env->timeout_ms_, json_get<int>(options, "timeout_ms", "zmachine options"));
-    if (env->timeout_ms_ <= 0) return Status::invalid_argument("zmachine options: timeout_ms must be > 0");
+    ARBOR_ASSIGN_OR_RETURN(env->timeout_ms_,
+                           json_get<int>(options, "timeout_ms", "zmachine options"));
+    if (env->timeout_ms_ <= 0)
+      return Status::invalid_argument("zmachine options: timeout_ms must be > 0");
   }
   if (options.is_object() && options.contains("score_command")) {
-    ARBOR_ASSIGN_OR_RETURN(env->score_command_, json_get<bool>(options, "score_command", "zmachine options"));
+    ARBOR_ASSIGN_OR_RETURN(env->score_command_,
+                           json_get<bool>(options, "score_command", "zmachine options"));
   }
   const char* tmp = std::getenv("TMPDIR");
   std::string templ = join_path(tmp && *tmp ? tmp : "/tmp", "arbor-zmachine-XXXXXX");
   if (::mkdtemp(templ.data()) == nullptr) {
-    return Status::internal("cannot create a folder for save files: " + std::string(std::strerror(errno)));
+    return Status::internal("cannot create a folder for save files: " +
+                            std::string(std::strerror(errno)));
   }
   env->dir_ = templ;
   return env;
 }
 
-ZMachineEnv::~ZMachineEnv() { close(); }
+ZMachineEnv::~ZMachineEnv() {
+  close();
+}
 
 void ZMachineEnv::close() {
-  if (proc_) proc_->terminate(Millis(200));
+  if (proc_)
+    proc_->terminate(Millis(200));
   proc_.reset();
   remove_dir(dir_);
   dir_.clear();
@@ -199,14 +226,17 @@ void ZMachineEnv::close() {
 Status ZMachineEnv::fail(const Status& why) {
   const Status s = why.with_context(spec_.id);
   guard_.fail(s);
-  if (proc_) proc_->terminate(Millis(100));
+  if (proc_)
+    proc_->terminate(Millis(100));
   proc_.reset();
   return s;
 }
 
 Status ZMachineEnv::start(std::optional<std::uint64_t> seed) {
-  if (dir_.empty()) return Status::failed_precondition(spec_.id + ": the environment was closed");
-  if (proc_) proc_->terminate(Millis(100));
+  if (dir_.empty())
+    return Status::failed_precondition(spec_.id + ": the environment was closed");
+  if (proc_)
+    proc_->terminate(Millis(100));
   proc_.reset();
   // No -R: dfrotz 2.54 garbles file names that start with the -R folder. Save files go to the
   // private folder by absolute path, and commands that touch files are refused in step().
@@ -221,7 +251,8 @@ Status ZMachineEnv::start(std::optional<std::uint64_t> seed) {
 }
 
 StatusOr<std::string> ZMachineEnv::exchange(const std::string& line, bool file_prompt) {
-  if (!proc_) return Status::unavailable("the interpreter is not running");
+  if (!proc_)
+    return Status::unavailable("the interpreter is not running");
   ARBOR_RETURN_IF_ERROR(proc_->write(line + "\n"));
   return proc_->read_until(file_prompt ? at_prompt_or_question : at_prompt, Millis(timeout_ms_),
                            kQuiet);
@@ -239,7 +270,8 @@ bool ZMachineEnv::parse_score_text(std::string_view text) {
         score_ = *s;
         max_score_ = *m;
         if (const auto in = text.find(", in ", of); in != std::string_view::npos) {
-          if (auto t = int_after(text, in + 5)) moves_ = *t;
+          if (auto t = int_after(text, in + 5))
+            moves_ = *t;
         }
         return true;
       }
@@ -254,7 +286,8 @@ bool ZMachineEnv::parse_score_text(std::string_view text) {
         score_ = *s;
         max_score_ = *m;
         if (const auto in = text.find(", in ", total); in != std::string_view::npos) {
-          if (auto t = int_after(text, in + 5)) moves_ = *t;
+          if (auto t = int_after(text, in + 5))
+            moves_ = *t;
         }
         return true;
       }
@@ -264,9 +297,11 @@ bool ZMachineEnv::parse_score_text(std::string_view text) {
 }
 
 Status ZMachineEnv::query_score() {
-  if (!score_command_) return Status::ok_status();
+  if (!score_command_)
+    return Status::ok_status();
   ARBOR_ASSIGN_OR_RETURN(std::string reply, exchange("score"));
-  if (!parse_score_text(reply)) score_command_ = false;  // this game has no score command
+  if (!parse_score_text(reply))
+    score_command_ = false;  // this game has no score command
   return Status::ok_status();
 }
 
@@ -284,19 +319,25 @@ StatusOr<ResetResult> ZMachineEnv::reset(std::optional<std::uint64_t> seed, cons
   if (options.is_object() && options.contains("timeout_ms")) {
     ARBOR_ASSIGN_OR_RETURN(timeout_ms_, json_get<int>(options, "timeout_ms", "zmachine options"));
   }
-  if (seed) seed_ = seed;
+  if (seed)
+    seed_ = seed;
   score_ = max_score_ = moves_ = 0;
   game_over_ = won_ = false;
-  if (Status s = start(seed_); !s.ok()) return fail(s);
+  if (Status s = start(seed_); !s.ok())
+    return fail(s);
   auto intro = proc_->read_until(at_prompt, Millis(timeout_ms_), kQuiet);
-  if (!intro.ok()) return fail(intro.status().with_context("starting " + story_));
+  if (!intro.ok())
+    return fail(intro.status().with_context("starting " + story_));
   int status_score = -1, status_moves = -1;
   ResetResult r;
   r.observation = clean_zmachine_output(*intro, &status_score, &status_moves);
-  if (status_score >= 0) score_ = status_score;
-  if (status_moves >= 0) moves_ = status_moves;
+  if (status_score >= 0)
+    score_ = status_score;
+  if (status_moves >= 0)
+    moves_ = status_moves;
   score_command_ = !options.is_object() || options.value("score_command", true);
-  if (Status s = query_score(); !s.ok()) return fail(s);
+  if (Status s = query_score(); !s.ok())
+    return fail(s);
   last_observation_ = r.observation;
   guard_.start();
   r.info = info();
@@ -315,7 +356,8 @@ StatusOr<StepResult> ZMachineEnv::step(std::string_view action) {
                            "transcript", "#save", "#restore", "#quit", "#restart"}) {
     if (verb == meta) {
       StepResult r;
-      r.observation = "'" + verb + "' is not available here; the environment saves, restores "
+      r.observation = "'" + verb +
+                      "' is not available here; the environment saves, restores "
                       "and restarts the game itself.";
       r.info = info();
       r.info[kInfoLastActionError] = r.observation;
@@ -324,12 +366,15 @@ StatusOr<StepResult> ZMachineEnv::step(std::string_view action) {
   }
   const int before = score_;
   auto reply = exchange(command);
-  if (!reply.ok()) return fail(reply.status().with_context("command '" + command + "'"));
+  if (!reply.ok())
+    return fail(reply.status().with_context("command '" + command + "'"));
   StepResult r;
   int status_score = -1, status_moves = -1;
   r.observation = clean_zmachine_output(*reply, &status_score, &status_moves);
-  if (status_score >= 0) score_ = status_score;
-  if (status_moves >= 0) moves_ = status_moves;
+  if (status_score >= 0)
+    score_ = status_score;
+  if (status_moves >= 0)
+    moves_ = status_moves;
   if (game_over_text(*reply)) {
     game_over_ = true;
     parse_score_text(*reply);  // the final "You scored X out of a possible Y"
@@ -345,15 +390,18 @@ StatusOr<StepResult> ZMachineEnv::step(std::string_view action) {
     guard_.finish();
   } else {
     const bool had_command = score_command_;
-    if (Status s = query_score(); !s.ok()) return fail(s.with_context("reading the score"));
+    if (Status s = query_score(); !s.ok())
+      return fail(s.with_context("reading the score"));
     if (!had_command || !score_command_) {
       // No score command: count the moves and follow "Your score has just gone up by N".
       ++moves_;
       const std::string l = lower(*reply);
       if (const auto p = l.find("score has just gone up by"); p != std::string::npos) {
-        if (auto n = int_after(l, p + 25)) score_ += *n;
+        if (auto n = int_after(l, p + 25))
+          score_ += *n;
       } else if (const auto q = l.find("score has just gone down by"); q != std::string::npos) {
-        if (auto n = int_after(l, q + 27)) score_ -= *n;
+        if (auto n = int_after(l, q + 27))
+          score_ -= *n;
       }
     }
   }
@@ -368,46 +416,63 @@ StatusOr<std::string> ZMachineEnv::save() {
   ARBOR_RETURN_IF_ERROR(guard_.check_running(spec_.id));
   for (const std::string& f : files_in(dir_)) std::remove(f.c_str());
   // Long names: dfrotz shortens some short ones.
-  const std::string name = join_path(dir_, "arbor-snapshot-" + std::to_string(++file_counter_) + ".sav");
+  const std::string name =
+      join_path(dir_, "arbor-snapshot-" + std::to_string(++file_counter_) + ".sav");
   auto asked = exchange("save", /*file_prompt=*/true);
-  if (!asked.ok()) return fail(asked.status().with_context("saving"));
+  if (!asked.ok())
+    return fail(asked.status().with_context("saving"));
   auto done = at_prompt(*asked) ? std::move(asked) : exchange(name);
-  if (!done.ok()) return fail(done.status().with_context("saving"));
+  if (!done.ok())
+    return fail(done.status().with_context("saving"));
   const std::vector<std::string> files = files_in(dir_);
   if (files.size() != 1 || lower(*done).find("ok") == std::string::npos) {
-    return Status::internal(spec_.id + ": the game did not save: " +
-                            clean_zmachine_output(*done, nullptr, nullptr));
+    return Status::internal(
+        spec_.id + ": the game did not save: " + clean_zmachine_output(*done, nullptr, nullptr));
   }
   ARBOR_ASSIGN_OR_RETURN(std::string bytes, read_file(files[0]));
   std::remove(files[0].c_str());
-  Json header = {{"score", score_}, {"max_score", max_score_}, {"moves", moves_},
-                 {"observation", last_observation_}, {"score_command", score_command_}};
-  if (seed_) header["seed"] = *seed_;
+  Json header = {{"score", score_},
+                 {"max_score", max_score_},
+                 {"moves", moves_},
+                 {"observation", last_observation_},
+                 {"score_command", score_command_}};
+  if (seed_)
+    header["seed"] = *seed_;
   return "ZM1\n" + json_dump(header) + "\n" + bytes;
 }
 
 Status ZMachineEnv::restore(std::string_view snapshot) {
-  const auto bad = [&] { return Status::invalid_argument(spec_.id + ": not a Z-machine snapshot"); };
-  if (snapshot.substr(0, 4) != "ZM1\n") return bad();
+  const auto bad = [&] {
+    return Status::invalid_argument(spec_.id + ": not a Z-machine snapshot");
+  };
+  if (snapshot.substr(0, 4) != "ZM1\n")
+    return bad();
   const auto eol = snapshot.find('\n', 4);
-  if (eol == std::string_view::npos) return bad();
+  if (eol == std::string_view::npos)
+    return bad();
   auto header = parse_json(snapshot.substr(4, eol - 4), "Z-machine snapshot");
-  if (!header.ok() || !header->is_object()) return bad();
+  if (!header.ok() || !header->is_object())
+    return bad();
   const std::string_view bytes = snapshot.substr(eol + 1);
   if (!proc_ || !proc_->running()) {
     // A fresh interpreter to restore into (after a crash, or before any reset).
-    if (Status s = start(seed_); !s.ok()) return fail(s);
+    if (Status s = start(seed_); !s.ok())
+      return fail(s);
     auto intro = proc_->read_until(at_prompt, Millis(timeout_ms_), kQuiet);
-    if (!intro.ok()) return fail(intro.status());
+    if (!intro.ok())
+      return fail(intro.status());
   }
   for (const std::string& f : files_in(dir_)) std::remove(f.c_str());
-  const std::string name = join_path(dir_, "arbor-restore-" + std::to_string(++file_counter_) + ".sav");
+  const std::string name =
+      join_path(dir_, "arbor-restore-" + std::to_string(++file_counter_) + ".sav");
   ARBOR_RETURN_IF_ERROR(write_file_atomic(name, bytes));
   auto asked = exchange("restore", /*file_prompt=*/true);
-  if (!asked.ok()) return fail(asked.status().with_context("restoring"));
+  if (!asked.ok())
+    return fail(asked.status().with_context("restoring"));
   auto done = at_prompt(*asked) ? std::move(asked) : exchange(name);
   std::remove(name.c_str());
-  if (!done.ok()) return fail(done.status().with_context("restoring"));
+  if (!done.ok())
+    return fail(done.status().with_context("restoring"));
   if (lower(*done).find("ok") == std::string::npos) {
     return Status::invalid_argument(spec_.id + ": the game did not restore the snapshot: " +
                                     clean_zmachine_output(*done, nullptr, nullptr));

@@ -12,10 +12,10 @@
 //
 // save() / restore() go through the interpreter's own save files in a private temporary
 // folder, so a search can branch (an agent's own "save", "restore", "quit", "restart" and
-// "script" commands are refused with info["last_action_error"]); the snapshot also carries score, moves and the
-// last observation. A hung interpreter (no prompt within options["timeout_ms"], default 5000)
-// or a crashed one ends the episode with kDeadlineExceeded / kUnavailable and the interpreter
-// is shut down; reset() starts a new one.
+// "script" commands are refused with info["last_action_error"]); the snapshot also carries score,
+// moves and the last observation. A hung interpreter (no prompt within options["timeout_ms"],
+// default 5000) or a crashed one ends the episode with kDeadlineExceeded / kUnavailable and the
+// interpreter is shut down; reset() starts a new one.
 //
 // Thread safety: one thread at a time.
 #pragma once

@@ -10,11 +10,15 @@
 namespace arbor::envs::internal {
 namespace {
 
-constexpr int kMaxDepth = 100;          // deeper nesting is not an answer
+constexpr int kMaxDepth = 100;            // deeper nesting is not an answer
 constexpr std::size_t kMaxLength = 2000;  // longer text is not an answer either
 
-bool is_letter(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
+bool is_letter(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+bool is_digit(char c) {
+  return c >= '0' && c <= '9';
+}
 
 // ---- LaTeX to plain text ----------------------------------------------------------------------
 
@@ -36,8 +40,10 @@ class LatexConverter {
   // A braced group's contents (i_ at '{'), or a single token.
   std::string read_arg() {
     skip_space();
-    if (i_ >= s_.size()) return "";
-    if (s_[i_] == '{') return convert_sub(read_group());
+    if (i_ >= s_.size())
+      return "";
+    if (s_[i_] == '{')
+      return convert_sub(read_group());
     if (s_[i_] == '\\') {
       std::string out;
       convert_one(out);
@@ -55,12 +61,15 @@ class LatexConverter {
         i_ += 2;
         continue;
       }
-      if (s_[i_] == '{') ++depth;
-      if (s_[i_] == '}' && --depth == 0) break;
+      if (s_[i_] == '{')
+        ++depth;
+      if (s_[i_] == '}' && --depth == 0)
+        break;
       ++i_;
     }
     const std::string_view inner = s_.substr(start, i_ - start);
-    if (i_ < s_.size()) ++i_;
+    if (i_ < s_.size())
+      ++i_;
     return inner;
   }
 
@@ -69,14 +78,16 @@ class LatexConverter {
   static std::string wrap(const std::string& a) {
     bool plain = !a.empty();
     for (char ch : a) plain = plain && (is_digit(ch) || ch == '.');
-    if (plain || (a.size() == 1 && is_letter(a[0]))) return a;
+    if (plain || (a.size() == 1 && is_letter(a[0])))
+      return a;
     return "(" + a + ")";
   }
 
   std::string read_macro_name() {
     const std::size_t start = i_;
     while (i_ < s_.size() && is_letter(s_[i_])) ++i_;
-    if (i_ == start && i_ < s_.size()) ++i_;  // a one-character macro: \, \{ \% ...
+    if (i_ == start && i_ < s_.size())
+      ++i_;  // a one-character macro: \, \{ \% ...
     return std::string(s_.substr(start, i_ - start));
   }
 
@@ -123,21 +134,23 @@ class LatexConverter {
       return;
     }
     if (m == "text" || m == "textbf" || m == "textit" || m == "mathrm" || m == "mathbf" ||
-        m == "mathit" || m == "mbox" || m == "textnormal" || m == "operatorname" ||
-        m == "boxed" || m == "mathbb" || m == "mathcal" || m == "textrm" || m == "hbox" ||
-        m == "fbox" || m == "textsf" || m == "mathsf" || m == "overline") {
+        m == "mathit" || m == "mbox" || m == "textnormal" || m == "operatorname" || m == "boxed" ||
+        m == "mathbb" || m == "mathcal" || m == "textrm" || m == "hbox" || m == "fbox" ||
+        m == "textsf" || m == "mathsf" || m == "overline") {
       out += read_arg();
       return;
     }
-    if (m == "left" || m == "right" || m == "bigl" || m == "bigr" || m == "big" ||
-        m == "Big" || m == "Bigl" || m == "Bigr" || m == "displaystyle") {
-      if (m != "displaystyle" && i_ < s_.size() && s_[i_] == '.') ++i_;
+    if (m == "left" || m == "right" || m == "bigl" || m == "bigr" || m == "big" || m == "Big" ||
+        m == "Bigl" || m == "Bigr" || m == "displaystyle") {
+      if (m != "displaystyle" && i_ < s_.size() && s_[i_] == '.')
+        ++i_;
       return;
     }
     if (m == "begin" || m == "end") {
       read_arg();
       // An array's column spec ({cc}) follows \begin{array}.
-      if (m == "begin" && i_ < s_.size() && s_[i_] == '{') read_group();
+      if (m == "begin" && i_ < s_.size() && s_[i_] == '{')
+        read_group();
       out += m == "begin" ? "[" : "]";
       return;
     }
@@ -146,15 +159,49 @@ class LatexConverter {
       const char* text;
     };
     static const Sub kSubs[] = {
-        {"pi", "pi"},    {"infty", "inf"}, {"cdot", "*"},  {"times", "*"},   {"ast", "*"},
-        {"div", "/"},    {"cup", "U"},     {"circ", ""},   {"degree", ""},   {"le", "<="},
-        {"leq", "<="},   {"leqslant", "<="}, {"ge", ">="}, {"geq", ">="},    {"geqslant", ">="},
-        {"ne", "!="},    {"neq", "!="},    {"lt", "<"},    {"gt", ">"},      {"approx", "~"},
-        {"%", "%"},      {"$", "$"},       {",", ""},      {";", ""},        {":", ""},
-        {"!", ""},       {" ", " "},       {"quad", " "},  {"qquad", " "},   {"{", "{"},
-        {"}", "}"},      {"\\", ";"},      {"dots", "..."}, {"ldots", "..."}, {"cdots", "..."},
-        {"pm", "\xC2\xB1"}, {"mp", "\xE2\x88\x93"}, {"in", " in "}, {"emptyset", "{}"},
-        {"varnothing", "{}"}, {"#", "#"},  {"&", "&"},    {"_", "_"},
+        {"pi", "pi"},
+        {"infty", "inf"},
+        {"cdot", "*"},
+        {"times", "*"},
+        {"ast", "*"},
+        {"div", "/"},
+        {"cup", "U"},
+        {"circ", ""},
+        {"degree", ""},
+        {"le", "<="},
+        {"leq", "<="},
+        {"leqslant", "<="},
+        {"ge", ">="},
+        {"geq", ">="},
+        {"geqslant", ">="},
+        {"ne", "!="},
+        {"neq", "!="},
+        {"lt", "<"},
+        {"gt", ">"},
+        {"approx", "~"},
+        {"%", "%"},
+        {"$", "$"},
+        {",", ""},
+        {";", ""},
+        {":", ""},
+        {"!", ""},
+        {" ", " "},
+        {"quad", " "},
+        {"qquad", " "},
+        {"{", "{"},
+        {"}", "}"},
+        {"\\", ";"},
+        {"dots", "..."},
+        {"ldots", "..."},
+        {"cdots", "..."},
+        {"pm", "\xC2\xB1"},
+        {"mp", "\xE2\x88\x93"},
+        {"in", " in "},
+        {"emptyset", "{}"},
+        {"varnothing", "{}"},
+        {"#", "#"},
+        {"&", "&"},
+        {"_", "_"},
     };
     for (const Sub& sub : kSubs) {
       if (m == sub.macro) {
@@ -164,7 +211,8 @@ class LatexConverter {
     }
     // Functions and Greek letters keep their names; a space stops "\sin x" becoming "sinx".
     out += m;
-    if (i_ < s_.size() && is_letter(s_[i_])) out += ' ';
+    if (i_ < s_.size() && is_letter(s_[i_]))
+      out += ' ';
   }
 
   std::string_view s_;
@@ -181,10 +229,12 @@ class Parser {
   explicit Parser(std::string_view s) : s_(s) {}
 
   std::optional<MathNodePtr> parse() {
-    if (s_.size() > kMaxLength) return std::nullopt;
+    if (s_.size() > kMaxLength)
+      return std::nullopt;
     auto e = sum(0);
     skip();
-    if (!e || i_ != s_.size()) return std::nullopt;
+    if (!e || i_ != s_.size())
+      return std::nullopt;
     return e;
   }
 
@@ -213,7 +263,8 @@ class Parser {
   }
 
   MathNodePtr sum(int d) {
-    if (d > kMaxDepth) return nullptr;
+    if (d > kMaxDepth)
+      return nullptr;
     MathNodePtr lhs = product(d);
     while (lhs) {
       if (eat("+")) {
@@ -229,7 +280,8 @@ class Parser {
   }
 
   static MathNodePtr join(MathNode::Kind k, MathNodePtr a, MathNodePtr b) {
-    if (!a || !b) return nullptr;
+    if (!a || !b)
+      return nullptr;
     return node(k, std::move(a), std::move(b));
   }
 
@@ -255,7 +307,8 @@ class Parser {
   }
 
   MathNodePtr negation(int d) {
-    if (d > kMaxDepth) return nullptr;
+    if (d > kMaxDepth)
+      return nullptr;
     if (peek() == '-') {
       ++i_;
       auto inner = negation(d + 1);
@@ -270,7 +323,8 @@ class Parser {
 
   MathNodePtr power(int d) {
     MathNodePtr base = postfix(d);
-    if (!base) return nullptr;
+    if (!base)
+      return nullptr;
     if (eat("**") || eat("^")) {
       auto exp = negation(d + 1);
       return exp ? node(MathNode::Kind::kPow, base, exp) : nullptr;
@@ -288,7 +342,8 @@ class Parser {
   }
 
   MathNodePtr primary(int d) {
-    if (d > kMaxDepth) return nullptr;
+    if (d > kMaxDepth)
+      return nullptr;
     const char c = peek();
     if (is_digit(c) || c == '.') {
       const std::size_t start = i_;
@@ -296,7 +351,8 @@ class Parser {
       auto n = std::make_shared<MathNode>();
       n->kind = MathNode::Kind::kNumber;
       const std::string text(s_.substr(start, i_ - start));
-      if (std::count(text.begin(), text.end(), '.') > 1 || text == ".") return nullptr;
+      if (std::count(text.begin(), text.end(), '.') > 1 || text == ".")
+        return nullptr;
       n->number = std::strtod(text.c_str(), nullptr);
       n->func = text;  // the literal, for exact evaluation
       return n;
@@ -304,20 +360,23 @@ class Parser {
     if (c == '(' || c == '[') {
       ++i_;
       auto inner = sum(d + 1);
-      if (!inner || !(eat(")") || eat("]"))) return nullptr;
+      if (!inner || !(eat(")") || eat("]")))
+        return nullptr;
       return inner;
     }
     if (c == '|') {
       ++i_;
       auto inner = sum(d + 1);
-      if (!inner || !eat("|")) return nullptr;
+      if (!inner || !eat("|"))
+        return nullptr;
       auto n = std::make_shared<MathNode>();
       n->kind = MathNode::Kind::kCall;
       n->func = "abs";
       n->a = inner;
       return n;
     }
-    if (!is_letter(c)) return nullptr;
+    if (!is_letter(c))
+      return nullptr;
     for (const char* f : kFunctions) {
       const std::string_view name(f);
       if (s_.substr(i_, name.size()) == name) {
@@ -325,10 +384,12 @@ class Parser {
         MathNodePtr exponent;
         if (eat("^")) {  // sin^2(x) = sin(x)^2
           exponent = postfix(d + 1);
-          if (!exponent) return nullptr;
+          if (!exponent)
+            return nullptr;
         }
         MathNodePtr arg = peek() == '(' ? primary(d + 1) : power(d + 1);
-        if (!arg) return nullptr;
+        if (!arg)
+          return nullptr;
         auto n = std::make_shared<MathNode>();
         n->kind = MathNode::Kind::kCall;
         n->func = std::string(name);
@@ -359,20 +420,26 @@ class Parser {
 };
 
 void collect_vars(const MathNode& e, std::set<char>& out) {
-  if (e.kind == MathNode::Kind::kVar) out.insert(e.var);
-  if (e.a) collect_vars(*e.a, out);
-  if (e.b) collect_vars(*e.b, out);
+  if (e.kind == MathNode::Kind::kVar)
+    out.insert(e.var);
+  if (e.a)
+    collect_vars(*e.a, out);
+  if (e.b)
+    collect_vars(*e.b, out);
 }
 
 using Complex = std::complex<double>;
 
-bool finite(const Complex& z) { return std::isfinite(z.real()) && std::isfinite(z.imag()); }
+bool finite(const Complex& z) {
+  return std::isfinite(z.real()) && std::isfinite(z.imag());
+}
 
 // Exact value for expressions of rational literals and + - * / and integer powers.
 std::optional<Rational> eval_exact(const MathNode& e) {
   using K = MathNode::Kind;
   switch (e.kind) {
-    case K::kNumber: return Rational::parse(e.func);
+    case K::kNumber:
+      return Rational::parse(e.func);
     case K::kNeg: {
       auto a = eval_exact(*e.a);
       return a ? Rational(0).sub(*a) : std::nullopt;
@@ -382,21 +449,28 @@ std::optional<Rational> eval_exact(const MathNode& e) {
     case K::kMul:
     case K::kDiv: {
       auto a = eval_exact(*e.a);
-      if (!a) return std::nullopt;
+      if (!a)
+        return std::nullopt;
       auto b = eval_exact(*e.b);
-      if (!b) return std::nullopt;
-      if (e.kind == K::kAdd) return a->add(*b);
-      if (e.kind == K::kSub) return a->sub(*b);
-      if (e.kind == K::kMul) return a->mul(*b);
+      if (!b)
+        return std::nullopt;
+      if (e.kind == K::kAdd)
+        return a->add(*b);
+      if (e.kind == K::kSub)
+        return a->sub(*b);
+      if (e.kind == K::kMul)
+        return a->mul(*b);
       return a->div(*b);
     }
     case K::kPow: {
       auto a = eval_exact(*e.a);
       auto b = eval_exact(*e.b);
-      if (!a || !b || !b->is_integer()) return std::nullopt;
+      if (!a || !b || !b->is_integer())
+        return std::nullopt;
       return a->pow(b->num());
     }
-    default: return std::nullopt;
+    default:
+      return std::nullopt;
   }
 }
 
@@ -407,22 +481,24 @@ bool close(const Complex& x, const Complex& y, double rel_tol) {
 
 // Sample points: positive reals away from 0 and 1, distinct per variable and trial.
 Complex sample_value(char var, int trial) {
-  static const double kBase[] = {0.61803, 1.41421, 2.71828, 0.37796, 1.73205,
-                                 3.14159, 0.83333, 2.23607};
+  static const double kBase[] = {0.61803, 1.41421, 2.71828, 0.37796,
+                                 1.73205, 3.14159, 0.83333, 2.23607};
   const int k = (trial * 5 + static_cast<int>(var) * 3) % 8;
   return {kBase[k] + 0.0137 * trial + 0.0071 * (var % 13), 0.0};
 }
 
 }  // namespace
 
-std::string latex_to_plain(std::string_view latex) { return LatexConverter(latex).run(); }
+std::string latex_to_plain(std::string_view latex) {
+  return LatexConverter(latex).run();
+}
 
 std::optional<MathNodePtr> parse_math(std::string_view text) {
   std::string s(text);
   // Unicode operators that show up in model output and converted LaTeX.
   const std::pair<const char*, const char*> kUnicode[] = {
-      {"\xC3\x97", "*"}, {"\xC2\xB7", "*"}, {"\xE2\x8B\x85", "*"}, {"\xE2\x88\x92", "-"},
-      {"\xC3\xB7", "/"}, {"\xE2\x88\x9A", "sqrt"}, {"\xCF\x80", "pi"}, {"\xE2\x88\x9E", "inf"}};
+      {"\xC3\x97", "*"}, {"\xC2\xB7", "*"},        {"\xE2\x8B\x85", "*"}, {"\xE2\x88\x92", "-"},
+      {"\xC3\xB7", "/"}, {"\xE2\x88\x9A", "sqrt"}, {"\xCF\x80", "pi"},    {"\xE2\x88\x9E", "inf"}};
   for (const auto& [from, to] : kUnicode) {
     for (std::size_t p = s.find(from); p != std::string::npos; p = s.find(from, p)) {
       s.replace(p, std::strlen(from), to);
@@ -443,13 +519,22 @@ std::optional<Complex> eval_math(const MathNode& e, const Complex* vars) {
   const auto sub = [&](const MathNodePtr& n) { return eval_math(*n, vars); };
   Complex r;
   switch (e.kind) {
-    case K::kNumber: r = e.number; break;
-    case K::kVar: r = vars[static_cast<unsigned char>(e.var) & 127]; break;
-    case K::kPi: r = M_PI; break;
-    case K::kInf: r = INFINITY; break;
+    case K::kNumber:
+      r = e.number;
+      break;
+    case K::kVar:
+      r = vars[static_cast<unsigned char>(e.var) & 127];
+      break;
+    case K::kPi:
+      r = M_PI;
+      break;
+    case K::kInf:
+      r = INFINITY;
+      break;
     case K::kNeg: {
       auto a = sub(e.a);
-      if (!a) return std::nullopt;
+      if (!a)
+        return std::nullopt;
       r = -*a;
       break;
     }
@@ -460,17 +545,24 @@ std::optional<Complex> eval_math(const MathNode& e, const Complex* vars) {
     case K::kPow: {
       auto a = sub(e.a);
       auto b = sub(e.b);
-      if (!a || !b) return std::nullopt;
-      if (e.kind == K::kAdd) r = *a + *b;
-      if (e.kind == K::kSub) r = *a - *b;
-      if (e.kind == K::kMul) r = *a * *b;
+      if (!a || !b)
+        return std::nullopt;
+      if (e.kind == K::kAdd)
+        r = *a + *b;
+      if (e.kind == K::kSub)
+        r = *a - *b;
+      if (e.kind == K::kMul)
+        r = *a * *b;
       if (e.kind == K::kDiv) {
-        if (std::abs(*b) == 0.0) return std::nullopt;
+        if (std::abs(*b) == 0.0)
+          return std::nullopt;
         r = *a / *b;
       }
       if (e.kind == K::kPow) {
-        if (std::abs(b->real()) > 1000) return std::nullopt;  // no astronomically large powers
-        if (a->imag() == 0 && b->imag() == 0 && (a->real() >= 0 || b->real() == std::round(b->real()))) {
+        if (std::abs(b->real()) > 1000)
+          return std::nullopt;  // no astronomically large powers
+        if (a->imag() == 0 && b->imag() == 0 &&
+            (a->real() >= 0 || b->real() == std::round(b->real()))) {
           r = std::pow(a->real(), b->real());
         } else {
           r = std::pow(*a, *b);
@@ -489,7 +581,8 @@ std::optional<Complex> eval_math(const MathNode& e, const Complex* vars) {
     }
     case K::kCall: {
       auto a = sub(e.a);
-      if (!a) return std::nullopt;
+      if (!a)
+        return std::nullopt;
       const std::string& f = e.func;
       if (f == "sqrt") {
         r = a->imag() == 0 && a->real() >= 0 ? Complex(std::sqrt(a->real())) : std::sqrt(*a);
@@ -506,7 +599,8 @@ std::optional<Complex> eval_math(const MathNode& e, const Complex* vars) {
       } else if (f == "cot") {
         r = 1.0 / std::tan(*a);
       } else if (f == "log" || f == "ln") {
-        if (std::abs(*a) == 0.0) return std::nullopt;
+        if (std::abs(*a) == 0.0)
+          return std::nullopt;
         r = std::log(*a);
       } else if (f == "exp") {
         r = std::exp(*a);
@@ -524,13 +618,15 @@ std::optional<Complex> eval_math(const MathNode& e, const Complex* vars) {
       break;
     }
   }
-  if (!finite(r)) return std::nullopt;
+  if (!finite(r))
+    return std::nullopt;
   return r;
 }
 
 std::optional<Complex> constant_value(std::string_view text) {
   auto e = parse_math(text);
-  if (!e || !math_variables(**e).empty()) return std::nullopt;
+  if (!e || !math_variables(**e).empty())
+    return std::nullopt;
   Complex vars[128] = {};
   return eval_math(**e, vars);
 }
@@ -538,12 +634,14 @@ std::optional<Complex> constant_value(std::string_view text) {
 bool numerically_equal(std::string_view a_text, std::string_view b_text, double rel_tol) {
   auto a = parse_math(a_text);
   auto b = parse_math(b_text);
-  if (!a || !b) return false;
+  if (!a || !b)
+    return false;
   std::set<char> vars = math_variables(**a);
   for (char v : math_variables(**b)) vars.insert(v);
   if (vars.empty()) {
     if (auto ea = eval_exact(**a); ea) {
-      if (auto eb = eval_exact(**b); eb) return *ea == *eb;
+      if (auto eb = eval_exact(**b); eb)
+        return *ea == *eb;
     }
     Complex none[128] = {};
     auto va = eval_math(**a, none);
@@ -556,8 +654,10 @@ bool numerically_equal(std::string_view a_text, std::string_view b_text, double 
     for (char v : vars) values[static_cast<unsigned char>(v) & 127] = sample_value(v, trial);
     auto va = eval_math(**a, values);
     auto vb = eval_math(**b, values);
-    if (!va && !vb) continue;
-    if (!va || !vb || !close(*va, *vb, rel_tol)) return false;
+    if (!va && !vb)
+      continue;
+    if (!va || !vb || !close(*va, *vb, rel_tol))
+      return false;
     ++defined;
   }
   return defined >= 3;
@@ -573,14 +673,17 @@ bool proportional(const MathNode& a, const MathNode& b, double rel_tol) {
     for (char v : vars) values[static_cast<unsigned char>(v) & 127] = sample_value(v, trial);
     auto va = eval_math(a, values);
     auto vb = eval_math(b, values);
-    if (!va || !vb) continue;
+    if (!va || !vb)
+      continue;
     if (std::abs(*vb) < 1e-12) {
-      if (std::abs(*va) > 1e-12) return false;
+      if (std::abs(*va) > 1e-12)
+        return false;
       continue;
     }
     const Complex r = *va / *vb;
     if (!ratio) {
-      if (std::abs(r) < 1e-12) return false;
+      if (std::abs(r) < 1e-12)
+        return false;
       ratio = r;
     } else if (!close(r, *ratio, rel_tol)) {
       return false;

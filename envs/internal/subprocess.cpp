@@ -27,14 +27,16 @@ int remaining_ms(Clock::time_point deadline) {
 }
 
 void close_fd(int& fd) {
-  if (fd >= 0) ::close(fd);
+  if (fd >= 0)
+    ::close(fd);
   fd = -1;
 }
 
 }  // namespace
 
 StatusOr<std::unique_ptr<Subprocess>> Subprocess::spawn(const std::vector<std::string>& argv) {
-  if (argv.empty() || argv[0].empty()) return Status::invalid_argument("empty command");
+  if (argv.empty() || argv[0].empty())
+    return Status::invalid_argument("empty command");
   int in[2], out[2], err[2];
   if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, in) != 0) {
     return Status::internal(std::string("socketpair: ") + std::strerror(errno));
@@ -64,8 +66,8 @@ StatusOr<std::unique_ptr<Subprocess>> Subprocess::spawn(const std::vector<std::s
   posix_spawnattr_setsigmask(&attr, &none);
   posix_spawnattr_setsigdefault(&attr, &all_default);
   posix_spawnattr_setpgroup(&attr, 0);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF |
-                                      POSIX_SPAWN_SETPGROUP);
+  posix_spawnattr_setflags(&attr,
+                           POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP);
   std::vector<char*> args;
   for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
@@ -97,11 +99,13 @@ Subprocess::~Subprocess() {
 }
 
 Status Subprocess::write(std::string_view data) {
-  if (stdin_fd_ < 0) return Status::unavailable("the process's stdin is closed");
+  if (stdin_fd_ < 0)
+    return Status::unavailable("the process's stdin is closed");
   while (!data.empty()) {
     const ssize_t n = ::send(stdin_fd_, data.data(), data.size(), MSG_NOSIGNAL);
     if (n < 0) {
-      if (errno == EINTR) continue;
+      if (errno == EINTR)
+        continue;
       return gone("writing to it");
     }
     data.remove_prefix(static_cast<std::size_t>(n));
@@ -112,15 +116,20 @@ Status Subprocess::write(std::string_view data) {
 bool Subprocess::pump(int timeout_ms) {
   pollfd fds[2];
   int n = 0;
-  if (!stdout_eof_) fds[n++] = {stdout_fd_, POLLIN, 0};
-  if (stderr_fd_ >= 0) fds[n++] = {stderr_fd_, POLLIN, 0};
-  if (n == 0) return false;
+  if (!stdout_eof_)
+    fds[n++] = {stdout_fd_, POLLIN, 0};
+  if (stderr_fd_ >= 0)
+    fds[n++] = {stderr_fd_, POLLIN, 0};
+  if (n == 0)
+    return false;
   const int rc = ::poll(fds, static_cast<nfds_t>(n), timeout_ms);
-  if (rc <= 0) return false;
+  if (rc <= 0)
+    return false;
   char buf[65536];
   bool got_stdout = false;
   for (int i = 0; i < n; ++i) {
-    if (!(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+    if (!(fds[i].revents & (POLLIN | POLLHUP | POLLERR)))
+      continue;
     const ssize_t r = ::read(fds[i].fd, buf, sizeof buf);
     if (fds[i].fd == stdout_fd_) {
       if (r > 0) {
@@ -144,13 +153,14 @@ bool Subprocess::pump(int timeout_ms) {
 
 Status Subprocess::gone(const char* doing) {
   // Give it a moment to be reaped so that the message can say how it ended.
-  for (int i = 0; i < 50 && running(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  for (int i = 0; i < 50 && running(); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
   while (pump(0)) {
   }
   std::string msg = "the process " + exit_description() + " (while " + doing + ")";
   if (!stderr_tail_.empty()) {
-    std::string tail = stderr_tail_.size() > 600 ? stderr_tail_.substr(stderr_tail_.size() - 600)
-                                                 : stderr_tail_;
+    std::string tail =
+        stderr_tail_.size() > 600 ? stderr_tail_.substr(stderr_tail_.size() - 600) : stderr_tail_;
     while (!tail.empty() && (tail.back() == '\n' || tail.back() == ' ')) tail.pop_back();
     msg += "; its stderr ends: " + tail;
   }
@@ -165,7 +175,8 @@ StatusOr<std::string> Subprocess::read_line(Millis timeout, std::size_t max_line
     if (nl != std::string::npos) {
       std::string line = out_buffer_.substr(0, nl);
       out_buffer_.erase(0, nl + 1);
-      if (!line.empty() && line.back() == '\r') line.pop_back();
+      if (!line.empty() && line.back() == '\r')
+        line.pop_back();
       return line;
     }
     scanned = out_buffer_.size();
@@ -173,7 +184,8 @@ StatusOr<std::string> Subprocess::read_line(Millis timeout, std::size_t max_line
       return Status::resource_exhausted("the process wrote a line longer than " +
                                         std::to_string(max_line) + " bytes");
     }
-    if (stdout_eof_) return gone("waiting for a line on its stdout");
+    if (stdout_eof_)
+      return gone("waiting for a line on its stdout");
     const int left = remaining_ms(deadline);
     if (left == 0) {
       return Status::deadline_exceeded("no reply within " + std::to_string(timeout.count()) +
@@ -196,7 +208,8 @@ StatusOr<std::string> Subprocess::read_until(const std::function<bool(std::strin
       }
       continue;
     }
-    if (stdout_eof_) return gone("waiting for its output");
+    if (stdout_eof_)
+      return gone("waiting for its output");
     const int left = remaining_ms(deadline);
     if (left == 0) {
       return Status::deadline_exceeded("no complete reply within " +
@@ -207,12 +220,14 @@ StatusOr<std::string> Subprocess::read_until(const std::function<bool(std::strin
 }
 
 void Subprocess::close_stdin() {
-  if (stdin_fd_ >= 0) ::shutdown(stdin_fd_, SHUT_WR);
+  if (stdin_fd_ >= 0)
+    ::shutdown(stdin_fd_, SHUT_WR);
   close_fd(stdin_fd_);
 }
 
 bool Subprocess::running() {
-  if (reaped_ || pid_ <= 0) return false;
+  if (reaped_ || pid_ <= 0)
+    return false;
   int status = 0;
   const pid_t r = ::waitpid(pid_, &status, WNOHANG);
   if (r == pid_) {
@@ -224,8 +239,10 @@ bool Subprocess::running() {
 }
 
 std::string Subprocess::exit_description() const {
-  if (!reaped_) return "is still running";
-  if (WIFEXITED(wait_status_)) return "exited with status " + std::to_string(WEXITSTATUS(wait_status_));
+  if (!reaped_)
+    return "is still running";
+  if (WIFEXITED(wait_status_))
+    return "exited with status " + std::to_string(WEXITSTATUS(wait_status_));
   if (WIFSIGNALED(wait_status_)) {
     return "was killed by signal " + std::to_string(WTERMSIG(wait_status_)) + " (" +
            strsignal(WTERMSIG(wait_status_)) + ")";
@@ -238,7 +255,8 @@ std::string Subprocess::terminate(Millis grace) {
   const auto wait_for_exit = [&](Millis limit) {
     const auto deadline = Clock::now() + limit;
     while (running()) {
-      if (Clock::now() >= deadline) return false;
+      if (Clock::now() >= deadline)
+        return false;
       // Keep draining so that a child flushing its output on exit never blocks.
       pump(2);
       std::this_thread::sleep_for(std::chrono::milliseconds(1));
@@ -247,7 +265,8 @@ std::string Subprocess::terminate(Millis grace) {
   };
   // Signals go to the child's process group, so its own children go too.
   const auto signal_group = [&](int sig) {
-    if (::kill(-pid_, sig) != 0) ::kill(pid_, sig);
+    if (::kill(-pid_, sig) != 0)
+      ::kill(pid_, sig);
   };
   if (!reaped_ && pid_ > 0 && !wait_for_exit(grace)) {
     signal_group(SIGTERM);

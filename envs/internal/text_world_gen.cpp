@@ -16,24 +16,26 @@ namespace arbor::envs::internal {
 namespace {
 
 constexpr std::array<const char*, 20> kRoomNames = {
-    "kitchen", "hallway", "bedroom", "library", "attic",    "cellar",  "garden",
-    "study",   "pantry",  "bathroom", "garage", "porch",    "office",  "workshop",
-    "nursery", "lounge",  "studio",  "gallery", "laundry", "dining room"};
+    "kitchen", "hallway", "bedroom",  "library", "attic",   "cellar",     "garden",
+    "study",   "pantry",  "bathroom", "garage",  "porch",   "office",     "workshop",
+    "nursery", "lounge",  "studio",   "gallery", "laundry", "dining room"};
 constexpr std::array<const char*, 24> kMaterials = {
-    "oak",    "iron",  "brass",  "copper", "steel",  "pine",  "glass", "stone",
-    "maple",  "birch", "marble", "bronze", "cedar",  "walnut", "tin",  "silver",
-    "ivory",  "jade",  "ebony",  "granite", "cherry", "teak", "willow", "slate"};
+    "oak",   "iron",  "brass",  "copper",  "steel",  "pine",   "glass",  "stone",
+    "maple", "birch", "marble", "bronze",  "cedar",  "walnut", "tin",    "silver",
+    "ivory", "jade",  "ebony",  "granite", "cherry", "teak",   "willow", "slate"};
 constexpr std::array<const char*, 6> kContainerKinds = {"chest", "cabinet", "crate",
-                                                        "trunk", "locker", "wardrobe"};
+                                                        "trunk", "locker",  "wardrobe"};
 constexpr std::array<const char*, 12> kItemAdjectives = {"golden", "red",   "blue",  "old",
                                                          "small",  "shiny", "dusty", "green",
                                                          "black",  "white", "tiny",  "striped"};
-constexpr std::array<const char*, 12> kItemNouns = {"coin",   "apple",  "book",  "lamp",
-                                                    "ring",   "map",    "candle", "cup",
-                                                    "hat",    "scarf",  "shell", "bottle"};
+constexpr std::array<const char*, 12> kItemNouns = {"coin", "apple", "book",   "lamp",
+                                                    "ring", "map",   "candle", "cup",
+                                                    "hat",  "scarf", "shell",  "bottle"};
 constexpr std::array<std::array<int, 2>, kDirections> kDelta = {{{0, 1}, {1, 0}, {0, -1}, {-1, 0}}};
 
-int pick(Rng& rng, int n) { return static_cast<int>(rng.below(static_cast<std::uint64_t>(n))); }
+int pick(Rng& rng, int n) {
+  return static_cast<int>(rng.below(static_cast<std::uint64_t>(n)));
+}
 
 template <typename T>
 void shuffle(std::vector<T>& v, Rng& rng) {
@@ -58,7 +60,8 @@ TwWorld tw_generate(const TextWorldConfig& config, std::uint64_t seed) {
     const int d = pick(rng, kDirections);
     const std::pair<int, int> cell = {pos[static_cast<std::size_t>(r)].first + kDelta[d][0],
                                       pos[static_cast<std::size_t>(r)].second + kDelta[d][1]};
-    if (at.count(cell)) continue;
+    if (at.count(cell))
+      continue;
     const int c = static_cast<int>(w.rooms.size());
     at[cell] = c;
     pos.push_back(cell);
@@ -71,13 +74,17 @@ TwWorld tw_generate(const TextWorldConfig& config, std::uint64_t seed) {
   std::vector<int> names(kRoomNames.size());
   for (std::size_t i = 0; i < names.size(); ++i) names[i] = static_cast<int>(i);
   shuffle(names, rng);
-  for (int r = 0; r < n; ++r) w.rooms[static_cast<std::size_t>(r)].name = kRoomNames[static_cast<std::size_t>(names[static_cast<std::size_t>(r)])];
+  for (int r = 0; r < n; ++r)
+    w.rooms[static_cast<std::size_t>(r)].name =
+        kRoomNames[static_cast<std::size_t>(names[static_cast<std::size_t>(r)])];
 
   std::vector<int> materials(kMaterials.size());
   for (std::size_t i = 0; i < materials.size(); ++i) materials[i] = static_cast<int>(i);
   shuffle(materials, rng);
   std::size_t next_material = 0;
-  const auto material = [&] { return std::string(kMaterials[static_cast<std::size_t>(materials[next_material++])]); };
+  const auto material = [&] {
+    return std::string(kMaterials[static_cast<std::size_t>(materials[next_material++])]);
+  };
 
   // Doors on tree edges, identified by their child room.
   std::vector<int> children;
@@ -89,7 +96,8 @@ TwWorld tw_generate(const TextWorldConfig& config, std::uint64_t seed) {
   for (std::size_t k = 0; k < children.size(); ++k) {
     const bool locked = static_cast<int>(k) < config.locked_doors;
     const bool closed = !locked && static_cast<int>(k) < config.locked_doors + config.closed_doors;
-    if (!locked && !closed) continue;
+    if (!locked && !closed)
+      continue;
     const int c = children[k];
     const int d = static_cast<int>(w.doors.size());
     w.doors.push_back({material() + " door", -1});
@@ -98,7 +106,8 @@ TwWorld tw_generate(const TextWorldConfig& config, std::uint64_t seed) {
     const int dir = parent_dir[static_cast<std::size_t>(c)];
     w.rooms[static_cast<std::size_t>(p)].exits[dir].door = d;
     w.rooms[static_cast<std::size_t>(c)].exits[opposite(dir)].door = d;
-    if (locked) locked_door_rooms.push_back(c);
+    if (locked)
+      locked_door_rooms.push_back(c);
   }
 
   // Containers in random rooms; the first `locked_containers` of them locked.
@@ -106,7 +115,8 @@ TwWorld tw_generate(const TextWorldConfig& config, std::uint64_t seed) {
   for (int k = 0; k < config.containers; ++k) {
     const int room = pick(rng, n);
     const std::string m = material();
-    w.containers.push_back({m + " " + kContainerKinds[rng.below(kContainerKinds.size())], room, -1});
+    w.containers.push_back(
+        {m + " " + kContainerKinds[rng.below(kContainerKinds.size())], room, -1});
     if (k < config.locked_containers) {
       container_states.push_back(Lock::kLocked);
     } else {
@@ -138,7 +148,8 @@ TwWorld tw_generate(const TextWorldConfig& config, std::uint64_t seed) {
       int child = -1;
       for (int r = 0; r < n; ++r) {
         for (const TwExit& e : w.rooms[static_cast<std::size_t>(r)].exits) {
-          if (e.door == static_cast<int>(d)) child = std::max(child, r);
+          if (e.door == static_cast<int>(d))
+            child = std::max(child, r);
         }
       }
       locks.push_back({child, 0, true, static_cast<int>(d)});
@@ -153,7 +164,8 @@ TwWorld tw_generate(const TextWorldConfig& config, std::uint64_t seed) {
     return std::tie(a.bound, a.order, a.index) < std::tie(b.bound, b.order, b.index);
   });
   std::vector<bool> resolved(w.containers.size());
-  for (std::size_t c = 0; c < w.containers.size(); ++c) resolved[c] = container_states[c] != Lock::kLocked;
+  for (std::size_t c = 0; c < w.containers.size(); ++c)
+    resolved[c] = container_states[c] != Lock::kLocked;
   for (const PendingLock& lock : locks) {
     std::vector<int> spots;  // room r, or kInContainer + c
     for (int r = 0; r < lock.bound; ++r) spots.push_back(r);
@@ -164,8 +176,9 @@ TwWorld tw_generate(const TextWorldConfig& config, std::uint64_t seed) {
       }
     }
     const int spot = spots[rng.below(spots.size())];
-    const std::string& lock_name = lock.is_door ? w.doors[static_cast<std::size_t>(lock.index)].name
-                                                : w.containers[static_cast<std::size_t>(lock.index)].name;
+    const std::string& lock_name = lock.is_door
+                                       ? w.doors[static_cast<std::size_t>(lock.index)].name
+                                       : w.containers[static_cast<std::size_t>(lock.index)].name;
     const int key = add_item(lock_name.substr(0, lock_name.find(' ')) + " key", true, spot);
     if (lock.is_door) {
       w.doors[static_cast<std::size_t>(lock.index)].key = key;
@@ -190,7 +203,8 @@ TwWorld tw_generate(const TextWorldConfig& config, std::uint64_t seed) {
   const int goal_room = n == 1 ? 0 : n / 2 + pick(rng, n - n / 2);
   std::vector<int> goal_boxes;
   for (std::size_t c = 0; c < w.containers.size(); ++c) {
-    if (w.containers[c].room == goal_room) goal_boxes.push_back(static_cast<int>(c));
+    if (w.containers[c].room == goal_room)
+      goal_boxes.push_back(static_cast<int>(c));
   }
   w.goal_container = -1;
   if (config.put_goal && !w.containers.empty()) {
@@ -199,7 +213,8 @@ TwWorld tw_generate(const TextWorldConfig& config, std::uint64_t seed) {
   int goal_loc = goal_room;
   if (!goal_boxes.empty() && rng.below(2) == 0) {
     const int c = goal_boxes[rng.below(goal_boxes.size())];
-    if (c != w.goal_container) goal_loc = kInContainer + c;
+    if (c != w.goal_container)
+      goal_loc = kInContainer + c;
   }
   w.goal_item = add_item(item_name(), false, goal_loc);
   for (int k = 0; k < config.distractors; ++k) {
@@ -247,10 +262,14 @@ bool helps(const TwWorld& w, const TwAction& a) {
     case TwVerb::kOpenDoor:
     case TwVerb::kOpenContainer:
     case TwVerb::kUnlockDoor:
-    case TwVerb::kUnlockContainer: return true;
-    case TwVerb::kTake: return a.a == w.goal_item || w.items[static_cast<std::size_t>(a.a)].is_key;
-    case TwVerb::kPut: return a.a == w.goal_item && a.b == w.goal_container;
-    default: return false;
+    case TwVerb::kUnlockContainer:
+      return true;
+    case TwVerb::kTake:
+      return a.a == w.goal_item || w.items[static_cast<std::size_t>(a.a)].is_key;
+    case TwVerb::kPut:
+      return a.a == w.goal_item && a.b == w.goal_container;
+    default:
+      return false;
   }
 }
 
@@ -308,12 +327,14 @@ class FastSolver {
     for (std::size_t k = 0; k < relevant_.size(); ++k) {
       const int at = s0_.items[static_cast<std::size_t>(relevant_[k])];
       std::uint64_t phase = at == kInInventory ? kHeld : kAtOrigin;
-      if (relevant_[k] == w_.goal_item && w_.goal_container >= 0 && at == kInContainer + w_.goal_container) {
+      if (relevant_[k] == w_.goal_item && w_.goal_container >= 0 &&
+          at == kInContainer + w_.goal_container) {
         phase = kPlaced;
       }
       start.hi |= phase << (24 + 2 * k);
     }
-    if (won(start)) return std::vector<TwAction>{};
+    if (won(start))
+      return std::vector<TwAction>{};
     nodes_.push_back({start, -1, {TwVerb::kLook}});
     seen_.emplace(start);
     for (std::size_t head = 0; head < nodes_.size(); ++head) {
@@ -322,35 +343,42 @@ class FastSolver {
       const TwRoom& r = w_.rooms[static_cast<std::size_t>(room)];
       for (int d = 0; d < kDirections; ++d) {
         const TwExit& e = r.exits[static_cast<std::size_t>(d)];
-        if (e.to < 0) continue;
+        if (e.to < 0)
+          continue;
         if (e.door < 0 || door(p, e.door) == Lock::kOpen) {
           Packed q = p;
           q.lo = (q.lo & ~std::uint64_t{31}) | static_cast<std::uint64_t>(e.to);
-          if (push(q, head, {TwVerb::kGo, d})) return plan();
+          if (push(q, head, {TwVerb::kGo, d}))
+            return plan();
         } else if (door(p, e.door) == Lock::kClosed) {
           Packed q = p;
           set_door(q, e.door, Lock::kOpen);
-          if (push(q, head, {TwVerb::kOpenDoor, e.door})) return plan();
+          if (push(q, head, {TwVerb::kOpenDoor, e.door}))
+            return plan();
         } else {
           const int key = w_.doors[static_cast<std::size_t>(e.door)].key;
           if (held(p, key)) {
             Packed q = p;
             set_door(q, e.door, Lock::kClosed);
-            if (push(q, head, {TwVerb::kUnlockDoor, e.door, key})) return plan();
+            if (push(q, head, {TwVerb::kUnlockDoor, e.door, key}))
+              return plan();
           }
         }
       }
       for (std::size_t c = 0; c < w_.containers.size(); ++c) {
-        if (w_.containers[c].room != room || !useful_box(p, static_cast<int>(c))) continue;
+        if (w_.containers[c].room != room || !useful_box(p, static_cast<int>(c)))
+          continue;
         const Lock l = box(p, static_cast<int>(c));
         if (l == Lock::kClosed) {
           Packed q = p;
           set_box(q, static_cast<int>(c), Lock::kOpen);
-          if (push(q, head, {TwVerb::kOpenContainer, static_cast<int>(c)})) return plan();
+          if (push(q, head, {TwVerb::kOpenContainer, static_cast<int>(c)}))
+            return plan();
         } else if (l == Lock::kLocked && held(p, w_.containers[c].key)) {
           Packed q = p;
           set_box(q, static_cast<int>(c), Lock::kClosed);
-          if (push(q, head, {TwVerb::kUnlockContainer, static_cast<int>(c), w_.containers[c].key})) {
+          if (push(q, head,
+                   {TwVerb::kUnlockContainer, static_cast<int>(c), w_.containers[c].key})) {
             return plan();
           }
         }
@@ -370,14 +398,16 @@ class FastSolver {
           if (visible) {
             Packed q = p;
             set_phase(q, k, kHeld);
-            if (push(q, head, {TwVerb::kTake, item, from})) return plan();
+            if (push(q, head, {TwVerb::kTake, item, from}))
+              return plan();
           }
         } else if (ph == kHeld && item == w_.goal_item && w_.goal_container >= 0) {
           const int c = w_.goal_container;
           if (w_.containers[static_cast<std::size_t>(c)].room == room && box(p, c) == Lock::kOpen) {
             Packed q = p;
             set_phase(q, k, kPlaced);
-            if (push(q, head, {TwVerb::kPut, item, c})) return plan();
+            if (push(q, head, {TwVerb::kPut, item, c}))
+              return plan();
           }
         }
       }
@@ -394,7 +424,8 @@ class FastSolver {
 
   Lock door(const Packed& p, int d) const { return static_cast<Lock>((p.lo >> (5 + 2 * d)) & 3); }
   void set_door(Packed& p, int d, Lock l) const {
-    p.lo = (p.lo & ~(std::uint64_t{3} << (5 + 2 * d))) | (static_cast<std::uint64_t>(l) << (5 + 2 * d));
+    p.lo = (p.lo & ~(std::uint64_t{3} << (5 + 2 * d))) |
+           (static_cast<std::uint64_t>(l) << (5 + 2 * d));
   }
   Lock box(const Packed& p, int c) const { return static_cast<Lock>((p.hi >> (2 * c)) & 3); }
   void set_box(Packed& p, int c, Lock l) const {
@@ -406,7 +437,8 @@ class FastSolver {
   }
   // Opening a container only helps to take a key or the goal from it, or to put the goal in.
   bool useful_box(const Packed& p, int c) const {
-    if (c == w_.goal_container) return true;
+    if (c == w_.goal_container)
+      return true;
     for (std::size_t k = 0; k < relevant_.size(); ++k) {
       if (phase(p, k) == kAtOrigin &&
           s0_.items[static_cast<std::size_t>(relevant_[k])] == kInContainer + c) {
@@ -416,23 +448,27 @@ class FastSolver {
     return false;
   }
   bool held(const Packed& p, int item) const {
-    if (item < 0) return false;
+    if (item < 0)
+      return false;
     const auto it = slot_of_.find(static_cast<std::size_t>(item));
     return it != slot_of_.end() && phase(p, static_cast<std::size_t>(it->second)) == kHeld;
   }
   bool won(const Packed& p) const {
-    const std::size_t k = static_cast<std::size_t>(slot_of_.at(static_cast<std::size_t>(w_.goal_item)));
+    const std::size_t k =
+        static_cast<std::size_t>(slot_of_.at(static_cast<std::size_t>(w_.goal_item)));
     return phase(p, k) == (w_.goal_container >= 0 ? kPlaced : kHeld);
   }
   // Adds a state; true when it wins (the plan then ends at the last node).
   bool push(const Packed& q, std::size_t parent, const TwAction& a) {
-    if (!seen_.insert(q).second) return false;
+    if (!seen_.insert(q).second)
+      return false;
     nodes_.push_back({q, static_cast<int>(parent), a});
     return won(q);
   }
   std::vector<TwAction> plan() const {
     std::vector<TwAction> out;
-    for (int i = static_cast<int>(nodes_.size()) - 1; nodes_[static_cast<std::size_t>(i)].parent >= 0;
+    for (int i = static_cast<int>(nodes_.size()) - 1;
+         nodes_[static_cast<std::size_t>(i)].parent >= 0;
          i = nodes_[static_cast<std::size_t>(i)].parent) {
       out.push_back(nodes_[static_cast<std::size_t>(i)].action);
     }
@@ -451,10 +487,12 @@ class FastSolver {
 }  // namespace
 
 std::optional<std::vector<TwAction>> tw_solve(const TwWorld& w, const TwState& start, bool prune) {
-  if (tw_goal_met(w, start)) return std::vector<TwAction>{};
+  if (tw_goal_met(w, start))
+    return std::vector<TwAction>{};
   if (prune) {
     FastSolver fast(w, start);
-    if (fast.fits()) return fast.run();
+    if (fast.fits())
+      return fast.run();
   }
   struct Node {
     TwState state;
@@ -473,11 +511,13 @@ std::optional<std::vector<TwAction>> tw_solve(const TwWorld& w, const TwState& s
       }
       TwState next = here;
       const bool won = tw_apply(w, next, a);
-      if (!seen.emplace(encode(next), static_cast<int>(nodes.size())).second) continue;
+      if (!seen.emplace(encode(next), static_cast<int>(nodes.size())).second)
+        continue;
       nodes.push_back({std::move(next), static_cast<int>(head), a});
       if (won) {
         std::vector<TwAction> plan;
-        for (int i = static_cast<int>(nodes.size()) - 1; nodes[static_cast<std::size_t>(i)].parent >= 0;
+        for (int i = static_cast<int>(nodes.size()) - 1;
+             nodes[static_cast<std::size_t>(i)].parent >= 0;
              i = nodes[static_cast<std::size_t>(i)].parent) {
           plan.push_back(nodes[static_cast<std::size_t>(i)].action);
         }

@@ -13,7 +13,9 @@ namespace arbor::envs::internal {
 inline constexpr int kDirections = 4;
 inline constexpr std::array<const char*, kDirections> kDirectionNames = {"north", "east", "south",
                                                                          "west"};
-inline constexpr int opposite(int dir) { return (dir + 2) % 4; }
+inline constexpr int opposite(int dir) {
+  return (dir + 2) % 4;
+}
 
 enum class Lock : std::uint8_t { kOpen = 0, kClosed = 1, kLocked = 2 };
 
@@ -68,8 +70,18 @@ struct TwWorld {
 };
 
 enum class TwVerb : std::uint8_t {
-  kGo, kOpenDoor, kCloseDoor, kUnlockDoor, kOpenContainer, kCloseContainer, kUnlockContainer,
-  kTake, kPut, kDrop, kLook, kInventory
+  kGo,
+  kOpenDoor,
+  kCloseDoor,
+  kUnlockDoor,
+  kOpenContainer,
+  kCloseContainer,
+  kUnlockContainer,
+  kTake,
+  kPut,
+  kDrop,
+  kLook,
+  kInventory
 };
 
 struct TwAction {
@@ -91,6 +103,8 @@ bool tw_apply(const TwWorld& w, TwState& s, const TwAction& a);
 bool tw_goal_met(const TwWorld& w, const TwState& s);
 
 // The door between `room` and direction `dir`'s neighbour, or -1.
-inline int tw_door_at(const TwWorld& w, int room, int dir) { return w.rooms[room].exits[dir].door; }
+inline int tw_door_at(const TwWorld& w, int room, int dir) {
+  return w.rooms[room].exits[dir].door;
+}
 
 }  // namespace arbor::envs::internal

@@ -21,8 +21,7 @@ TEST(AnswerExtract, Gsm8kMarker) {
 }
 
 TEST(AnswerExtract, BoxedWithNestedBraces) {
-  expect_extract("Thus $x = \\boxed{\\frac{1}{2}}$.", GradeMode::kPrm800k, "\\frac{1}{2}",
-                 "boxed");
+  expect_extract("Thus $x = \\boxed{\\frac{1}{2}}$.", GradeMode::kPrm800k, "\\frac{1}{2}", "boxed");
   expect_extract("first \\boxed{1} then \\boxed{\\left( 3, \\frac{\\pi}{2} \\right)}.",
                  GradeMode::kHendrycks, "\\left( 3, \\frac{\\pi}{2} \\right)", "boxed");
   expect_extract("$\\boxed 5$", GradeMode::kLenient, "5", "boxed");
@@ -45,15 +44,13 @@ TEST(AnswerExtract, AnswerIsPhrase) {
 }
 
 TEST(AnswerExtract, AnswerLine) {
-  expect_extract("37 + 48 = 85\n85 - 25 = 60\nAnswer: 60", GradeMode::kGsm8k, "60",
-                 "answer_line");
+  expect_extract("37 + 48 = 85\n85 - 25 = 60\nAnswer: 60", GradeMode::kGsm8k, "60", "answer_line");
   expect_extract("work\n**Final Answer:** $7$", GradeMode::kPrm800k, "7", "answer_line");
   expect_extract("Answer: 1\nmore thinking\nAnswer: 2", GradeMode::kGsm8k, "2", "answer_line");
 }
 
 TEST(AnswerExtract, LastNumberFallback) {
-  expect_extract("First 12 then 7, finally 1,500 or so", GradeMode::kGsm8k, "1500",
-                 "last_number");
+  expect_extract("First 12 then 7, finally 1,500 or so", GradeMode::kGsm8k, "1500", "last_number");
   expect_extract("about -4.5 degrees", GradeMode::kLenient, "-4.5", "last_number");
   expect_extract("no digits here", GradeMode::kGsm8k, "", "none");
 }

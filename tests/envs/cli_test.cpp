@@ -22,10 +22,12 @@ struct CliRun {
 // Runs `arbor <args>` through the shell (so tests can pipe input); stderr is discarded.
 CliRun arbor(const std::string& args) {
   // The redirection goes first so that a here-document can end the command.
-  const std::string cmd = "cd " ARBOR_SOURCE_DIR " && " ARBOR_BINARY_DIR "/apps/arbor 2>/dev/null " + args;
+  const std::string cmd =
+      "cd " ARBOR_SOURCE_DIR " && " ARBOR_BINARY_DIR "/apps/arbor 2>/dev/null " + args;
   CliRun r;
   FILE* p = popen(cmd.c_str(), "r");
-  if (p == nullptr) return r;
+  if (p == nullptr)
+    return r;
   char buf[4096];
   std::size_t n;
   while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
@@ -37,7 +39,8 @@ CliRun arbor(const std::string& args) {
 std::vector<Json> json_lines(const std::string& out) {
   std::vector<Json> lines;
   for (const std::string& l : split(out, '\n')) {
-    if (!trim(l).empty()) lines.push_back(Json::parse(l));
+    if (!trim(l).empty())
+      lines.push_back(Json::parse(l));
   }
   return lines;
 }
@@ -51,10 +54,12 @@ TEST(Cli, DatasetArithWritesJsonLines) {
     EXPECT_EQ(j["split"], "test");
     EXPECT_LE(j["difficulty"].get<int>(), 2);
     const std::string solution = j["solution"];
-    EXPECT_EQ(solution.substr(solution.rfind('\n') + 1), "Answer: " + j["answer"].get<std::string>());
+    EXPECT_EQ(solution.substr(solution.rfind('\n') + 1),
+              "Answer: " + j["answer"].get<std::string>());
   }
   // --start continues the same sequence.
-  const CliRun tail = arbor("dataset arith --seed 1 --count 10 --start 40 --difficulty easy --split test");
+  const CliRun tail =
+      arbor("dataset arith --seed 1 --count 10 --start 40 --difficulty easy --split test");
   ASSERT_EQ(tail.code, 0);
   EXPECT_EQ(json_lines(tail.out).front(), lines[40]);
 }
@@ -62,8 +67,10 @@ TEST(Cli, DatasetArithWritesJsonLines) {
 TEST(Cli, DatasetArithCheckGradesSteps) {
   const CliRun r = arbor(
       "dataset arith-check <<'EOF'\n"
-      "{\"id\": \"a\", \"numbers\": [37, 48, 25], \"answer\": 60, \"solution\": \"37 + 48 = 85\\n85 - 25 = 60\\nAnswer: 60\"}\n"
-      "{\"id\": \"b\", \"question\": \"Mia has 37 apples and buys 48.\", \"answer\": \"85\", \"solution\": \"37 + 48 = 86\\nAnswer: 86\"}\n"
+      "{\"id\": \"a\", \"numbers\": [37, 48, 25], \"answer\": 60, \"solution\": \"37 + 48 = "
+      "85\\n85 - 25 = 60\\nAnswer: 60\"}\n"
+      "{\"id\": \"b\", \"question\": \"Mia has 37 apples and buys 48.\", \"answer\": \"85\", "
+      "\"solution\": \"37 + 48 = 86\\nAnswer: 86\"}\n"
       "EOF");
   ASSERT_EQ(r.code, 0);
   const auto lines = json_lines(r.out);
@@ -109,9 +116,10 @@ TEST(Cli, GradeReadsPairsAndWritesVerdicts) {
   EXPECT_TRUE(lines[2]["correct"].get<bool>());
   EXPECT_TRUE(lines[0].contains("gold_norm"));
   EXPECT_TRUE(lines[0].contains("pred_norm"));
-  const CliRun g = arbor("grade --mode gsm8k --extract <<'EOF'\n"
-                      "{\"gold\": \"1,000\", \"pred\": \"so we get 1000 apples.\\n#### 1,000\"}\n"
-                      "EOF");
+  const CliRun g = arbor(
+      "grade --mode gsm8k --extract <<'EOF'\n"
+      "{\"gold\": \"1,000\", \"pred\": \"so we get 1000 apples.\\n#### 1,000\"}\n"
+      "EOF");
   ASSERT_EQ(g.code, 0);
   const auto gl = json_lines(g.out);
   ASSERT_EQ(gl.size(), 1u);
@@ -123,7 +131,8 @@ TEST(Cli, GradeReadsPairsAndWritesVerdicts) {
 }
 
 TEST(Cli, ExtractPrintsAnswerAndRule) {
-  const CliRun r = arbor("extract --mode prm800k <<'EOF'\nThus the answer is $\\boxed{\\frac{3}{4}}$.\nEOF");
+  const CliRun r =
+      arbor("extract --mode prm800k <<'EOF'\nThus the answer is $\\boxed{\\frac{3}{4}}$.\nEOF");
   ASSERT_EQ(r.code, 0);
   const auto lines = json_lines(r.out);
   ASSERT_EQ(lines.size(), 1u);
@@ -142,9 +151,10 @@ TEST(Cli, EnvListAndPlay) {
   for (const char* want : {"textworld", "game24", "arith", "zmachine", "external"}) {
     EXPECT_NE(std::find(names.begin(), names.end(), want), names.end()) << want;
   }
-  const CliRun play = arbor("env play --env 'game24:4 4 6 8' --actions - <<'EOF'\n"
-                         "# comments and blank lines are skipped\n\n"
-                         "6 - 4 = 2\n7 + 7\n4 + 8 = 12\n2 * 12 = 24\nlook\nEOF");
+  const CliRun play = arbor(
+      "env play --env 'game24:4 4 6 8' --actions - <<'EOF'\n"
+      "# comments and blank lines are skipped\n\n"
+      "6 - 4 = 2\n7 + 7\n4 + 8 = 12\n2 * 12 = 24\nlook\nEOF");
   ASSERT_EQ(play.code, 0);
   const auto lines = json_lines(play.out);
   ASSERT_EQ(lines.size(), 5u);  // reset + 4 steps; "look" after the end is ignored
@@ -160,7 +170,8 @@ TEST(Cli, EnvListAndPlay) {
 }
 
 TEST(Cli, EnvPlayTextWorldFromAFileAndStepLimits) {
-  const CliRun w = arbor("env play --env textworld:easy --seed 2 --options '{\"walkthrough\": true}' < /dev/null");
+  const CliRun w = arbor(
+      "env play --env textworld:easy --seed 2 --options '{\"walkthrough\": true}' < /dev/null");
   ASSERT_EQ(w.code, 0);
   const auto first = json_lines(w.out);
   ASSERT_EQ(first.size(), 1u);
@@ -178,7 +189,8 @@ TEST(Cli, EnvPlayTextWorldFromAFileAndStepLimits) {
   EXPECT_TRUE(lines.back()["info"]["won"].get<bool>());
   std::remove(file.c_str());
 
-  const CliRun limited = arbor("env play --env textworld --seed 1 --max-steps 2 <<'EOF'\nlook\nlook\nlook\nEOF");
+  const CliRun limited =
+      arbor("env play --env textworld --seed 1 --max-steps 2 <<'EOF'\nlook\nlook\nlook\nEOF");
   ASSERT_EQ(limited.code, 0);
   const auto ll = json_lines(limited.out);
   ASSERT_EQ(ll.size(), 3u);
@@ -190,11 +202,13 @@ TEST(Cli, EnvPlayBadInput) {
   EXPECT_EQ(arbor("env play < /dev/null").code, 2);
   EXPECT_EQ(arbor("env play --env textworld --options '[1]' < /dev/null").code, 2);
   EXPECT_EQ(arbor("env play --env textworld --actions /no/such/file").code, 2);
-  EXPECT_EQ(arbor("env play --env zmachine:" ARBOR_SOURCE_DIR "/README.missing < /dev/null").code, 2);
+  EXPECT_EQ(arbor("env play --env zmachine:" ARBOR_SOURCE_DIR "/README.missing < /dev/null").code,
+            2);
   EXPECT_EQ(arbor("env frobnicate").code, 2);
   // A crashing environment server: an error line for the step and exit status 1.
-  const CliRun crash = arbor("env play --env 'external:python3 tests/envs/data/faulty_env_server.py "
-                          "--fault crash_step#guess_number' <<'EOF'\nguess 3\nEOF");
+  const CliRun crash = arbor(
+      "env play --env 'external:python3 tests/envs/data/faulty_env_server.py "
+      "--fault crash_step#guess_number' <<'EOF'\nguess 3\nEOF");
   EXPECT_EQ(crash.code, 1);
   const auto lines = json_lines(crash.out);
   ASSERT_EQ(lines.size(), 2u);

@@ -11,7 +11,9 @@
 namespace arbor::envs {
 namespace {
 
-std::string repo(const char* rel) { return std::string(ARBOR_SOURCE_DIR) + "/" + rel; }
+std::string repo(const char* rel) {
+  return std::string(ARBOR_SOURCE_DIR) + "/" + rel;
+}
 
 // Each shipped file is parsed once for all tests (the big ones take a while in debug builds).
 const LoadedDataset& shipped(const char* name, const char* rel) {
@@ -107,18 +109,18 @@ TEST(Datasets, MalformedLinesNameFileAndLine) {
 }
 
 TEST(Datasets, MalformedMathAndGame24) {
-  TempFile m("bad_math.jsonl", "{\"problem\": \"p\", \"solution\": \"no box\", \"type\": \"A\", "
-                               "\"level\": \"Level 1\"}\n");
+  TempFile m("bad_math.jsonl",
+             "{\"problem\": \"p\", \"solution\": \"no box\", \"type\": \"A\", "
+             "\"level\": \"Level 1\"}\n");
   auto r = load_math_test(m.path());
   ASSERT_FALSE(r.ok());
-  EXPECT_NE(r.status().message().find(":1: field 'solution' has no \\boxed{}"),
-            std::string::npos) << r.status().message();
+  EXPECT_NE(r.status().message().find(":1: field 'solution' has no \\boxed{}"), std::string::npos)
+      << r.status().message();
 
   TempFile g("bad_24.csv", "Rank,Puzzles,AMT (s)\n1,1 1 4 6,4.4\n2,1 1 4,3\n3,a b c d,1\n");
   auto q = load_game24(g.path());
   ASSERT_FALSE(q.ok());
-  EXPECT_NE(q.status().message().find(g.path() + ":3:"), std::string::npos)
-      << q.status().message();
+  EXPECT_NE(q.status().message().find(g.path() + ":3:"), std::string::npos) << q.status().message();
   auto ql = load_game24(g.path(), LoadOptions{.skip_malformed = true});
   ASSERT_TRUE(ql.ok());
   EXPECT_EQ(ql->problems.size(), 1u);

@@ -13,17 +13,19 @@ namespace {
 const std::string kServer = ARBOR_SOURCE_DIR "/examples/envs/arbor_env_server.py";
 const std::string kFaulty = ARBOR_SOURCE_DIR "/tests/envs/data/faulty_env_server.py";
 
-bool have_python() { return std::system("python3 -c pass >/dev/null 2>&1") == 0; }
+bool have_python() {
+  return std::system("python3 -c pass >/dev/null 2>&1") == 0;
+}
 
 #define SKIP_WITHOUT_PYTHON() \
-  if (!have_python()) GTEST_SKIP() << "python3 is not installed"
+  if (!have_python())         \
+  GTEST_SKIP() << "python3 is not installed"
 
 StatusOr<EnvironmentPtr> make_faulty(const std::string& fault, Json options = Json::object()) {
   options["timeout_ms"] = options.value("timeout_ms", 3000);
   options["shutdown_grace_ms"] = 200;
-  return EnvRegistry::builtin().make("external:python3 " + kFaulty + " --fault " + fault +
-                                         "#guess_number",
-                                     options);
+  return EnvRegistry::builtin().make(
+      "external:python3 " + kFaulty + " --fault " + fault + "#guess_number", options);
 }
 
 TEST(ExternalEnv, PlaysGuessNumberToTheEnd) {
@@ -47,7 +49,8 @@ TEST(ExternalEnv, PlaysGuessNumberToTheEnd) {
     ASSERT_TRUE(s.ok()) << s.status().to_string();
     ++steps;
     last = *s;
-    if (s->terminated) break;
+    if (s->terminated)
+      break;
     ASSERT_LT(steps, 10);
   }
   EXPECT_EQ(last.reward, 1.0);
@@ -77,7 +80,7 @@ TEST(ExternalEnv, SnapshotsGoThroughTheServer) {
   auto bad = (*env)->restore("Rnot-base64");
   ASSERT_FALSE(bad.ok());
   EXPECT_EQ(bad.code(), StatusCode::kInvalidArgument);  // the server said no...
-  EXPECT_TRUE((*env)->step(before.front()).ok());                // ...and keeps serving
+  EXPECT_TRUE((*env)->step(before.front()).ok());       // ...and keeps serving
 }
 
 TEST(ExternalEnv, BadActionsAreInfoAndServerErrorsAreStatus) {
@@ -184,7 +187,8 @@ TEST(ExternalEnvOptions, ParsesIdsAndOptions) {
   ASSERT_TRUE(o.ok());
   EXPECT_EQ(o->command, (std::vector<std::string>{"python3", "server.py", "--flag"}));
   EXPECT_EQ(o->env_id, "guess_number");
-  auto p = ExternalEnvOptions::parse("", Json{{"command", {"a", "b"}}, {"env", "e"}, {"timeout_ms", 5}});
+  auto p =
+      ExternalEnvOptions::parse("", Json{{"command", {"a", "b"}}, {"env", "e"}, {"timeout_ms", 5}});
   ASSERT_TRUE(p.ok());
   EXPECT_EQ(p->command.size(), 2u);
   EXPECT_EQ(p->timeout_ms, 5);

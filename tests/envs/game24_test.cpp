@@ -57,7 +57,8 @@ TEST(Game24Solver, SolvesEveryShippedPuzzleAndTheCheckerAgrees) {
   for (const Problem& p : data->problems) {
     const std::vector<int> nums = p.metadata["numbers"].get<std::vector<int>>();
     auto sol = solve_game24(nums);
-    if (!sol) continue;
+    if (!sol)
+      continue;
     ++solved;
     const Game24Verdict v = check_game24(nums, *sol);
     ASSERT_TRUE(v.correct) << p.question << " -> " << *sol << ": " << v.reason;

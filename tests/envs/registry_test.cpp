@@ -39,7 +39,8 @@ TEST(ArithEnv, GradesAWholeSolution) {
   ASSERT_TRUE(env.ok());
   auto r = (*env)->reset(4, Json::object());
   ASSERT_TRUE(r.ok());
-  const ArithProblem p = (*ArithGenerator::create(ArithOptions{.difficulties = {2}})).generate(4, 0);
+  const ArithProblem p =
+      (*ArithGenerator::create(ArithOptions{.difficulties = {2}})).generate(4, 0);
   EXPECT_EQ(r->info["problem_id"], p.id());
   EXPECT_EQ(r->observation.substr(0, p.question.size()), p.question);
   auto s = (*env)->step(p.solution());

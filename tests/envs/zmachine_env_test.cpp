@@ -13,13 +13,22 @@ namespace {
 const std::string kStory = ARBOR_SOURCE_DIR "/tests/data/textworld/tw-rewardsSparse_goalBrief.z8";
 
 // The game's walkthrough (tests/data/textworld/SOURCE.md).
-const std::vector<std::string> kWalkthrough = {
-    "open chest drawer", "take old key from chest drawer", "unlock wooden door with old key",
-    "open wooden door",  "go east",        "open screen door", "go east", "go south",
-    "take carrot",       "go north",       "go west",          "put carrot on stove"};
+const std::vector<std::string> kWalkthrough = {"open chest drawer",
+                                               "take old key from chest drawer",
+                                               "unlock wooden door with old key",
+                                               "open wooden door",
+                                               "go east",
+                                               "open screen door",
+                                               "go east",
+                                               "go south",
+                                               "take carrot",
+                                               "go north",
+                                               "go west",
+                                               "put carrot on stove"};
 
-#define SKIP_WITHOUT_DFROTZ()                                             \
-  if (!find_dfrotz().ok()) GTEST_SKIP() << find_dfrotz().status().message()
+#define SKIP_WITHOUT_DFROTZ() \
+  if (!find_dfrotz().ok())    \
+  GTEST_SKIP() << find_dfrotz().status().message()
 
 TEST(ZMachine, WalkthroughScoresOneOutOfOne) {
   SKIP_WITHOUT_DFROTZ();
@@ -85,7 +94,8 @@ TEST(ZMachine, RejectsFilesThatAreNotStories) {
   auto missing = EnvRegistry::builtin().make("zmachine:/no/such/story.z5");
   ASSERT_FALSE(missing.ok());
   EXPECT_EQ(missing.status().code(), StatusCode::kNotFound);
-  const std::string text = (std::filesystem::temp_directory_path() / "arbor_not_a_story.z5").string();
+  const std::string text =
+      (std::filesystem::temp_directory_path() / "arbor_not_a_story.z5").string();
   ASSERT_TRUE(write_file_atomic(text, std::string(200, 'x')).ok());
   auto bad = EnvRegistry::builtin().make("zmachine:" + text);
   std::remove(text.c_str());
