@@ -439,13 +439,17 @@ bool make_word(Rng& rng, const Level& lv, ArithProblem& p) {
         continue;
       v.m = uniform(rng, 2, mmax);
       const std::int64_t prod = v.n * v.m;
-      steps.push_back({v.n, '*', v.m, prod});
-      steps.push_back(add ? ArithStep{value, '+', prod, value + prod}
-                          : ArithStep{value, '-', prod, value - prod});
-      p.numbers.push_back(v.n);
-      p.numbers.push_back(v.m);
       tmpl = add ? f.add_group[rng.below(f.add_group.size())]
                  : f.sub_group[rng.below(f.sub_group.size())];
+      // The product's factors in the order the sentence gives them.
+      const std::string_view t(tmpl);
+      const bool m_first = t.find("{m}") < t.find("{n}");
+      const std::int64_t first = m_first ? v.m : v.n, second = m_first ? v.n : v.m;
+      steps.push_back({first, '*', second, prod});
+      steps.push_back(add ? ArithStep{value, '+', prod, value + prod}
+                          : ArithStep{value, '-', prod, value - prod});
+      p.numbers.push_back(first);
+      p.numbers.push_back(second);
     }
     q += ' ';
     const bool connect = event_index > 0 && takes_connector(tmpl) && rng.below(2) == 0;
