@@ -25,6 +25,10 @@ int cmd_bench(int argc, char** argv);
 int cmd_random_model(int argc, char** argv);
 int cmd_tokenize(int argc, char** argv);    // apps/cmd_tokenize.cpp
 int cmd_detokenize(int argc, char** argv);  // apps/cmd_tokenize.cpp
+int cmd_dataset(int argc, char** argv);
+int cmd_grade(int argc, char** argv);
+int cmd_extract(int argc, char** argv);
+int cmd_env(int argc, char** argv);
 
 // Every command, registered in apps/main.cpp.
 const std::vector<Command>& commands();

@@ -18,6 +18,13 @@ const std::vector<Command>& commands() {
        cmd_random_model},
       {"tokenize", "text -> token ids with a tokenizer.json", cmd_tokenize},
       {"detokenize", "token ids -> text with a tokenizer.json", cmd_detokenize},
+      {"dataset", "write problems as JSON lines (arith, gsm8k, math500, math_test, game24)",
+       cmd_dataset},
+      {"grade", "grade {gold, pred} JSON lines from stdin (--mode gsm8k|hendrycks|prm800k|lenient)",
+       cmd_grade},
+      {"extract", "extract the final answer of a solution on stdin (--mode ...)", cmd_extract},
+      {"env", "list environments, or play one step by step (env list | env play --env ID)",
+       cmd_env},
   };
   return kCommands;
 }
