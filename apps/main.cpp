@@ -23,6 +23,7 @@ const std::vector<Command>& commands() {
       {"grade", "grade {gold, pred} JSON lines from stdin (--mode gsm8k|hendrycks|prm800k|lenient)",
        cmd_grade},
       {"extract", "extract the final answer of a solution on stdin (--mode ...)", cmd_extract},
+      {"sample", "many completions of many prompts through the engine, batched", cmd_sample},
       {"env", "list environments, or play one step by step (env list | env play --env ID)",
        cmd_env},
   };
