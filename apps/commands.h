@@ -19,6 +19,7 @@ struct Command {
 
 // The subcommands, one file each (apps/cmd_<name>.cpp).
 int cmd_version(int argc, char** argv);
+int cmd_memory(int argc, char** argv);
 
 // Every command, registered in apps/main.cpp.
 const std::vector<Command>& commands();

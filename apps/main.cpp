@@ -11,6 +11,7 @@ namespace arbor::apps {
 
 const std::vector<Command>& commands() {
   static const std::vector<Command> kCommands = {
+      {"memory", "long-term memory database: add, search, delete, stats, export", cmd_memory},
   };
   return kCommands;
 }
