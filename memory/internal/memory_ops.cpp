@@ -419,8 +419,14 @@ StatusOr<std::string> check_integrity(Connection& conn, bool with_fts) {
   {
     ARBOR_ASSIGN_OR_RETURN(Stmt stmt, conn.prepare("PRAGMA integrity_check"));
     while (true) {
-      ARBOR_ASSIGN_OR_RETURN(const bool row, stmt.step());
-      if (!row) break;
+      StatusOr<bool> row = stmt.step();
+      if (!row.ok()) {
+        // Damage bad enough to stop the check is itself its finding.
+        if (row.status().code() != StatusCode::kDataLoss) return row.status();
+        out += (out.empty() ? "" : "\n") + row.status().message();
+        return out;
+      }
+      if (!*row) break;
       if (!out.empty()) out += "\n";
       out += stmt.col_text(0);
     }

@@ -162,50 +162,57 @@ std::int64_t Connection::changes() const { return sqlite3_changes64(db_); }
 Status Connection::error(int rc, std::string_view what) const {
   const std::string sqlite_msg = db_ != nullptr ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
   const int err = db_ != nullptr ? sqlite3_system_errno(db_) : 0;
-  const std::string prefix = path_ + ": " + std::string(what) + ": ";
+  const std::string errno_part = err != 0 ? ": " + errno_text(err) : "";
+  // The codes users meet get a sentence of their own; the SQL being run would only confuse.
   switch (rc & 0xff) {
     case SQLITE_BUSY:
     case SQLITE_LOCKED:
-      return Status::unavailable(prefix + "the database is locked by another connection or "
+      return Status::unavailable(path_ + ": the database is locked by another connection or "
                                  "process (waited " + std::to_string(busy_timeout_ms_) +
-                                 " ms); nothing was written, retry when it is released");
+                                 " ms); nothing was changed, retry when it is released");
     case SQLITE_READONLY:
       return Status::failed_precondition(
-          prefix + "the database is read-only (check the permissions of the file and its "
-          "folder: SQLite also creates FILE-wal and FILE-shm beside it); nothing was written (" +
-          sqlite_msg + ")");
+          path_ + ": cannot write: the file or its folder is read-only (SQLite also creates "
+          "FILE-wal and FILE-shm beside the database); nothing was changed");
     case SQLITE_FULL:
-      return Status::resource_exhausted(
-          prefix + "the disk or the database size limit is full; the change was rolled back "
-          "and nothing was written (" + sqlite_msg + ")");
+      return Status::resource_exhausted(path_ + ": the disk or the database's size limit is "
+                                        "full; nothing was changed");
     case SQLITE_NOTADB:
-      return Status::invalid_argument(prefix + "the file is not an SQLite database");
+      return Status::invalid_argument(path_ + ": not an SQLite database (or an encrypted one); "
+                                      "it was not changed");
     case SQLITE_CORRUPT:
-      return Status::data_loss(prefix + "the database file is corrupt (" + sqlite_msg +
+      return Status::data_loss(path_ + ": the database file is corrupt (" + sqlite_msg +
                                "); restore it from a backup");
     case SQLITE_CANTOPEN: {
-      std::string msg = prefix + sqlite_msg;
-      if (err != 0) msg += " (" + errno_text(err) + ")";
+      std::string msg = path_ + ": cannot open the database" + errno_part;
       if (err == ENOENT) return Status::not_found(msg);
       if (err == EACCES || err == EROFS || err == EPERM) {
         return Status::failed_precondition(
-            msg + "; the file or its folder is not writable (SQLite creates FILE-wal and "
+            msg + " (the file or its folder is not writable: SQLite creates FILE-wal and "
             "FILE-shm beside the database)");
       }
       return Status::invalid_argument(msg);
     }
     case SQLITE_IOERR: {
-      std::string msg = prefix + "I/O error (" + sqlite_msg;
-      if (err != 0) msg += ": " + errno_text(err);
-      msg += ")";
-      if (err == ENOSPC || err == EFBIG || err == EDQUOT) {
-        return Status::resource_exhausted(msg + "; the disk is full, nothing was written");
+      const char* doing = "accessing the file";
+      switch (rc) {
+        case SQLITE_IOERR_WRITE: doing = "writing (is the disk full?)"; break;
+        case SQLITE_IOERR_READ:
+        case SQLITE_IOERR_SHORT_READ: doing = "reading"; break;
+        case SQLITE_IOERR_FSYNC: doing = "syncing to disk"; break;
+        case SQLITE_IOERR_TRUNCATE: doing = "truncating"; break;
+        default: break;
       }
+      const std::string msg = path_ + ": I/O error while " + doing + errno_part +
+                              "; nothing was committed";
+      if (err == ENOSPC || err == EFBIG || err == EDQUOT) return Status::resource_exhausted(msg);
       return Status::unavailable(msg);
     }
-    case SQLITE_CONSTRAINT: return Status::invalid_argument(prefix + sqlite_msg);
-    case SQLITE_NOMEM: return Status::resource_exhausted(prefix + "out of memory");
-    default: return Status::internal(prefix + sqlite_msg);
+    case SQLITE_NOMEM: return Status::resource_exhausted(path_ + ": out of memory");
+    case SQLITE_CONSTRAINT:
+      return Status::invalid_argument(path_ + ": " + std::string(what) + ": " + sqlite_msg);
+    default:
+      return Status::internal(path_ + ": " + std::string(what) + ": " + sqlite_msg);
   }
 }
 
