@@ -101,6 +101,11 @@ struct Query {
   ScoreWeights weights;
   // Candidates taken from each signal before fusion: max(k * 4, min_candidates).
   int min_candidates = 64;
+  // Bounds the BM25 work per query to about this many matching memories: candidates come
+  // from the rarest query words whose matches fit in it; words in more memories than that
+  // still count in every candidate's score (and when the rare words find too few, the newest
+  // this-many matches are ranked). See memory/internal/retrieval.h. 0: rank every match.
+  int text_scan_budget = 4000;
   // Sets accessed_at of the hits (a queued write; the hits are returned without waiting).
   bool touch = false;
 };

@@ -112,31 +112,4 @@ std::int64_t content_hash(std::string_view text) {
   return static_cast<std::int64_t>(h);
 }
 
-std::string fts_match_expression(std::string_view text, std::size_t max_terms) {
-  const auto is_word = [](unsigned char c) {
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-           c >= 0x80;
-  };
-  std::set<std::string> seen;
-  std::string expr;
-  std::size_t i = 0;
-  while (i < text.size() && seen.size() < max_terms) {
-    while (i < text.size() && !is_word(static_cast<unsigned char>(text[i]))) ++i;
-    std::size_t j = i;
-    while (j < text.size() && is_word(static_cast<unsigned char>(text[j]))) ++j;
-    if (j > i) {
-      std::string word(text.substr(i, j - i));
-      for (char& c : word) {
-        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-      }
-      if (seen.insert(word).second) {
-        if (!expr.empty()) expr += " OR ";
-        expr += "\"" + word + "\"";  // a word holds no '"': it is safe inside quotes
-      }
-    }
-    i = j;
-  }
-  return expr;
-}
-
 }  // namespace arbor::memory::internal

@@ -1,6 +1,5 @@
 // SQL pieces shared by the memory reads and writes: the column list of a memory row and how
-// to read it, the WHERE clause of a MemoryFilter, the content hash used for deduplication,
-// and the FTS5 MATCH expression of a free-text query.
+// to read it, the WHERE clause of a MemoryFilter, and the content hash used for deduplication.
 #pragma once
 
 #include <cstdint>
@@ -45,10 +44,5 @@ std::string id_list_json(const std::vector<MemoryId>& ids);
 std::string normalize_text(std::string_view text);
 // FNV-1a of normalize_text(text), as SQLite's signed 64-bit integer.
 std::int64_t content_hash(std::string_view text);
-
-// An FTS5 expression matching any word of `text` ("w1" OR "w2" ...), each word quoted so no
-// character of the query is FTS5 syntax. Empty when the text has no word. At most `max_terms`
-// distinct words are kept.
-std::string fts_match_expression(std::string_view text, std::size_t max_terms = 32);
 
 }  // namespace arbor::memory::internal

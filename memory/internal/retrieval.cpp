@@ -2,9 +2,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <optional>
 #include <unordered_map>
 
+#include "memory/internal/fts.h"
 #include "memory/internal/memory_sql.h"
 
 namespace arbor::memory::internal {
@@ -13,26 +15,109 @@ namespace {
 struct Signals {
   std::optional<double> bm25;
   std::optional<double> cosine;
+  bool bm25_exact = false;  // computed with every query word
 };
 using Candidates = std::unordered_map<MemoryId, Signals>;
 
-// The best `limit` matches of `match` among the filtered memories, by BM25.
-Status text_candidates(Connection& conn, const std::string& match, const Query& q,
+void add_docs(SqlParams& params, const std::vector<QueryTerm>& terms) {
+  for (const QueryTerm& t : terms) params.add(t.docs);
+}
+
+// Text candidates (see retrieval.h).
+Status text_candidates(Connection& conn, const std::vector<QueryTerm>& terms, const Query& q,
                        std::int64_t now, std::size_t limit, Candidates& out) {
-  SqlParams params;
-  params.add(match);
-  const std::string sql =
-      "SELECT m.id, -memories_fts.rank FROM memories_fts JOIN memories m ON m.id = "
-      "memories_fts.rowid WHERE memories_fts MATCH ? AND " + filter_sql(q.filter, now, params) +
-      " ORDER BY memories_fts.rank LIMIT ?";
-  params.add(static_cast<std::int64_t>(limit));
-  ARBOR_ASSIGN_OR_RETURN(Stmt stmt, conn.prepare(sql));
-  params.bind_all(stmt);
-  while (true) {
-    ARBOR_ASSIGN_OR_RETURN(const bool row, stmt.step());
-    if (!row) return Status();
-    out[stmt.col_int(0)].bm25 = stmt.col_double(1);
+  std::vector<QueryTerm> by_docs = terms;
+  std::stable_sort(by_docs.begin(), by_docs.end(),
+                   [](const QueryTerm& a, const QueryTerm& b) { return a.docs < b.docs; });
+  std::vector<QueryTerm> ranked;
+  std::vector<QueryTerm> rest;
+  std::int64_t matches = 0;
+  for (QueryTerm& t : by_docs) {
+    const bool fits = q.text_scan_budget <= 0 || matches + t.docs <= q.text_scan_budget;
+    if (fits && rest.empty()) {
+      matches += t.docs;
+      ranked.push_back(std::move(t));
+    } else {
+      rest.push_back(std::move(t));
+    }
   }
+  std::size_t found = 0;
+  if (!ranked.empty()) {
+    SqlParams params;
+    add_docs(params, ranked);
+    params.add(match_expression(ranked));
+    const std::string sql = "SELECT m.id, " + bm25_call(ranked.size()) +
+                            " AS s FROM memories_fts JOIN memories m ON m.id = "
+                            "memories_fts.rowid WHERE memories_fts MATCH ? AND " +
+                            filter_sql(q.filter, now, params) + " ORDER BY s DESC, m.id DESC LIMIT ?";
+    params.add(static_cast<std::int64_t>(limit));
+    ARBOR_ASSIGN_OR_RETURN(Stmt stmt, conn.prepare(sql));
+    params.bind_all(stmt);
+    while (true) {
+      ARBOR_ASSIGN_OR_RETURN(const bool row, stmt.step());
+      if (!row) break;
+      Signals& s = out[stmt.col_int(0)];
+      s.bm25 = stmt.col_double(1);
+      s.bm25_exact = rest.empty();
+      ++found;
+    }
+  }
+  if (found < limit && !rest.empty()) {
+    // Too few from the rare words: rank the newest `budget` matches of all words instead.
+    std::vector<QueryTerm> all = ranked;
+    all.insert(all.end(), rest.begin(), rest.end());
+    SqlParams params;
+    add_docs(params, all);
+    params.add(match_expression(all));
+    const std::string sql = "SELECT m.id, " + bm25_call(all.size()) +
+                            " FROM memories_fts JOIN memories m ON m.id = memories_fts.rowid "
+                            "WHERE memories_fts MATCH ? AND " + filter_sql(q.filter, now, params) +
+                            " ORDER BY memories_fts.rowid DESC LIMIT ?";
+    params.add(static_cast<std::int64_t>(std::max(q.text_scan_budget, 1)));
+    ARBOR_ASSIGN_OR_RETURN(Stmt stmt, conn.prepare(sql));
+    params.bind_all(stmt);
+    std::vector<std::pair<double, MemoryId>> window;
+    while (true) {
+      ARBOR_ASSIGN_OR_RETURN(const bool row, stmt.step());
+      if (!row) break;
+      window.emplace_back(stmt.col_double(1), stmt.col_int(0));
+    }
+    std::sort(window.begin(), window.end(), std::greater<>());
+    for (const auto& [score, id] : window) {
+      if (found >= limit) break;
+      Signals& sig = out[id];
+      if (!sig.bm25) ++found;
+      sig.bm25 = score;
+      sig.bm25_exact = true;
+    }
+  }
+  return Status();
+}
+
+// Exact BM25 over every query word for the candidates that lack it (cosine-only candidates,
+// and text candidates ranked on the rare words only).
+Status exact_bm25(Connection& conn, const std::vector<QueryTerm>& terms, Candidates& cands) {
+  ARBOR_ASSIGN_OR_RETURN(Stmt stmt, conn.prepare("SELECT " + bm25_call(terms.size()) +
+                                                 " FROM memories_fts WHERE memories_fts MATCH ? "
+                                                 "AND memories_fts.rowid = ?"));
+  const std::string match = match_expression(terms);
+  for (auto& [id, s] : cands) {
+    if (s.bm25_exact) continue;
+    SqlParams params;
+    add_docs(params, terms);
+    params.add(match);
+    params.add(id);
+    stmt.reset();
+    params.bind_all(stmt);
+    ARBOR_ASSIGN_OR_RETURN(const bool row, stmt.step());
+    if (row) {
+      s.bm25 = stmt.col_double(0);
+    } else {
+      s.bm25.reset();
+    }
+    s.bm25_exact = true;
+  }
+  return Status();
 }
 
 // Of `ids`, those that pass the filter.
@@ -94,38 +179,25 @@ Status vector_candidates(Connection& conn, const VectorCache& cache, const std::
   return Status();
 }
 
-// BM25 of candidates found by cosine only.
-Status fill_bm25(Connection& conn, const std::string& match, Candidates& cands) {
-  std::vector<MemoryId> ids;
-  for (const auto& [id, s] : cands) {
-    if (!s.bm25) ids.push_back(id);
-  }
-  if (ids.empty()) return Status();
-  ARBOR_ASSIGN_OR_RETURN(
-      Stmt stmt, conn.prepare("SELECT memories_fts.rowid, -memories_fts.rank FROM memories_fts "
-                              "WHERE memories_fts MATCH ?1 AND memories_fts.rowid IN (SELECT "
-                              "value FROM json_each(?2))"));
-  stmt.bind(1, match).bind(2, id_list_json(ids));
-  while (true) {
-    ARBOR_ASSIGN_OR_RETURN(const bool row, stmt.step());
-    if (!row) return Status();
-    auto it = cands.find(stmt.col_int(0));
-    if (it != cands.end()) it->second.bm25 = stmt.col_double(1);
-  }
-}
-
 }  // namespace
 
 StatusOr<std::vector<ScoredMemory>> retrieve(Connection& conn, VectorCache& cache,
                                              const Query& q, std::int64_t now) {
   if (q.k <= 0) return std::vector<ScoredMemory>();
   const ScoreWeights& w = q.weights;
-  const std::string match = fts_match_expression(q.text);
-  const bool use_text = !match.empty() && w.text > 0;
+  std::vector<QueryTerm> terms;
+  bool has_words = false;
+  if (!q.text.empty()) {
+    ARBOR_ASSIGN_OR_RETURN(terms, query_terms(conn, q.text));
+    has_words = !terms.empty();
+    // Words that no memory contains cannot match; they are left out of the expression.
+    std::erase_if(terms, [](const QueryTerm& t) { return t.docs == 0; });
+  }
+  const bool use_text = !terms.empty() && w.text > 0;
   const bool use_vector = q.embedding.has_value() && w.vector > 0;
-  if (!use_text && !use_vector) {
+  if (!has_words && !use_vector) {
     return Status::invalid_argument(
-        "the query has no word to search for and no embedding (or their weights are 0)");
+        "the query has no word to search for and no embedding (or its weight is 0)");
   }
   const std::size_t limit =
       static_cast<std::size_t>(std::max(q.k * 4, std::max(q.min_candidates, 1)));
@@ -145,7 +217,7 @@ StatusOr<std::vector<ScoredMemory>> retrieve(Connection& conn, VectorCache& cach
   }
 
   Candidates cands;
-  if (use_text) ARBOR_RETURN_IF_ERROR(text_candidates(conn, match, q, now, limit, cands));
+  if (use_text) ARBOR_RETURN_IF_ERROR(text_candidates(conn, terms, q, now, limit, cands));
   if (use_vector && dim) {
     ARBOR_RETURN_IF_ERROR(
         vector_candidates(conn, cache, q.embedding->model, unit, q, now, limit, cands));
@@ -154,8 +226,8 @@ StatusOr<std::vector<ScoredMemory>> retrieve(Connection& conn, VectorCache& cach
         if (auto c = cache.cosine(q.embedding->model, id, unit)) s.cosine = *c;
       }
     }
-    if (use_text) ARBOR_RETURN_IF_ERROR(fill_bm25(conn, match, cands));
   }
+  if (use_text) ARBOR_RETURN_IF_ERROR(exact_bm25(conn, terms, cands));
   if (cands.empty()) return std::vector<ScoredMemory>();
 
   std::vector<MemoryId> ids;

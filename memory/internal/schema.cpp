@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "memory/internal/fts.h"
+
 namespace arbor::memory::internal {
 namespace {
 
@@ -85,8 +87,8 @@ CREATE INDEX memories_by_episode ON memories(episode_id);
 -- External-content FTS5 index over memories(text, tags), kept in sync by triggers.
 CREATE VIRTUAL TABLE memories_fts USING fts5(
   text, tags, content='memories', content_rowid='id', tokenize='porter unicode61');
--- rank: BM25 with the text column weighted twice the tags.
-INSERT INTO memories_fts(memories_fts, rank) VALUES ('rank', 'bm25(2.0, 1.0)');
+-- Document counts per term, for arbor_bm25() and for choosing which words find candidates.
+CREATE VIRTUAL TABLE memories_vocab USING fts5vocab(memories_fts, row);
 CREATE TRIGGER memories_fts_insert AFTER INSERT ON memories
 BEGIN
   INSERT INTO memories_fts(rowid, text, tags) VALUES (new.id, new.text, new.tags);
@@ -224,6 +226,7 @@ Status configure_connection(Connection& conn, bool writer, std::int64_t max_byte
                                          decay_function, nullptr, nullptr);
   if (rc != SQLITE_OK) return conn.error(rc, "registering arbor_decay()");
   ARBOR_RETURN_IF_ERROR(conn.exec("PRAGMA foreign_keys = ON"));
+  ARBOR_RETURN_IF_ERROR(register_fts_functions(conn));
   if (!writer) return Status();
   // In WAL mode NORMAL loses no committed transaction when the process dies; only a power
   // loss can roll back the last ones. secure_delete overwrites deleted content in the file.

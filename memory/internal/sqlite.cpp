@@ -22,6 +22,12 @@ Stmt::~Stmt() {
   sqlite3_clear_bindings(stmt_);
 }
 
+void Stmt::reset() {
+  sqlite3_reset(stmt_);
+  sqlite3_clear_bindings(stmt_);
+  bind_rc_ = SQLITE_OK;
+}
+
 Status Stmt::check_bind(int rc) {
   if (rc != SQLITE_OK && bind_rc_ == SQLITE_OK) bind_rc_ = rc;
   return Status();
@@ -120,6 +126,7 @@ StatusOr<std::unique_ptr<Connection>> Connection::open(const std::string& path, 
 }
 
 Connection::~Connection() {
+  states_.clear();  // they may hold SQLite objects of this connection
   for (auto& [sql, stmt] : cache_) sqlite3_finalize(stmt);
   if (db_ != nullptr) {
     const int rc = sqlite3_close(db_);

@@ -10,6 +10,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <typeindex>
 #include <unordered_map>
 
 #include "core/status.h"
@@ -49,6 +50,9 @@ class Stmt {
   Stmt& bind_blob(int i, std::span<const std::uint8_t> bytes);
   Stmt& bind_null(int i);
 
+  // Rewinds the statement and clears its bindings, to run it again.
+  void reset();
+
   // Advances one row: true when a row is ready, false when done.
   StatusOr<bool> step();
   // Steps until done (for statements that return no rows).
@@ -85,6 +89,11 @@ class Connection {
   // A cached statement for `sql` (one statement). Statements are cached per SQL text.
   StatusOr<Stmt> prepare(std::string_view sql);
 
+  // Per-connection state of type T (e.g. a tokenizer bound to this connection): created by
+  // `make` on first use, destroyed before the connection closes.
+  template <typename T, typename Make>
+  StatusOr<T*> state(Make&& make);
+
   // The Status for result code `rc` on this connection: "FILE: <what>: <SQLite message>",
   // with an explanation for the codes users meet (locked, read-only, full, not a database).
   Status error(int rc, std::string_view what) const;
@@ -103,6 +112,7 @@ class Connection {
   std::string path_;
   int busy_timeout_ms_;
   std::unordered_map<std::string, sqlite3_stmt*> cache_;
+  std::unordered_map<std::type_index, std::shared_ptr<void>> states_;
 };
 
 // Runs `body` inside BEGIN IMMEDIATE ... COMMIT (ROLLBACK when it fails).
@@ -115,6 +125,17 @@ template <typename F>
 Status with_read_transaction(Connection& conn, F&& body);
 
 // --- implementation of the templates ---
+
+template <typename T, typename Make>
+StatusOr<T*> Connection::state(Make&& make) {
+  auto it = states_.find(std::type_index(typeid(T)));
+  if (it != states_.end()) return static_cast<T*>(it->second.get());
+  StatusOr<std::unique_ptr<T>> made = make(*this);
+  if (!made.ok()) return made.status();
+  T* raw = made->get();
+  states_.emplace(std::type_index(typeid(T)), std::shared_ptr<T>(std::move(*made)));
+  return raw;
+}
 
 template <typename F>
 Status with_write_transaction(Connection& conn, F&& body) {
