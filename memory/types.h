@@ -105,7 +105,7 @@ struct Query {
   // from the rarest query words whose matches fit in it; words in more memories than that
   // still count in every candidate's score (and when the rare words find too few, the newest
   // this-many matches are ranked). See memory/internal/retrieval.h. 0: rank every match.
-  int text_scan_budget = 4000;
+  int text_scan_budget = 2000;
   // Sets accessed_at of the hits (a queued write; the hits are returned without waiting).
   bool touch = false;
 };

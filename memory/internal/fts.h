@@ -1,15 +1,18 @@
-// Full-text pieces on top of FTS5: the query's words as the index sees them, and arbor_bm25().
+// Full-text pieces on top of FTS5: the query's words as the index sees them, and BM25.
 //
 // arbor_bm25(memories_fts, w_text, w_tags, df_1, ..., df_P) computes the same BM25 as FTS5's
-// bm25() (k1 = 1.2, b = 0.75, the same column weighting and idf), but takes each phrase's
-// document frequency as an argument instead of counting it by scanning the phrase's whole
-// doclist on every statement. The Store reads the frequencies once per query from the
-// fts5vocab table, which lets it score a few chosen rows cheaply (bm25() would cost a scan of
-// every query word's matches for each statement). It returns the score with higher = better.
+// bm25() (k1 = 1.2, b = 0.75, the same column weighting and idf), with higher = better, but
+// takes each phrase's document count as an argument: bm25() counts it by walking the phrase's
+// whole doclist in every statement. The counts come from the fts5vocab table (which walks the
+// doclist too), cached per connection until the database changes.
+// Bm25Scorer computes the same score in C++ from a memory's text, for the few candidates that
+// were not ranked by an FTS5 query (an FTS5 lookup per candidate costs ~0.2 ms; this, ~2 us).
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -44,6 +47,9 @@ class FtsTokenizer {
   // The distinct tokens of `text` in order of first appearance, at most `max_terms`, with
   // `docs` left 0.
   StatusOr<std::vector<QueryTerm>> tokenize(std::string_view text, std::size_t max_terms) const;
+  // Calls `fn(token)` for every token of a stored text, in order (as FTS5 indexes it).
+  Status for_each_token(std::string_view text,
+                        const std::function<void(std::string_view)>& fn) const;
 
  private:
   struct Impl;
@@ -53,8 +59,36 @@ class FtsTokenizer {
 
 // Tokenizes `text` with the connection's tokenizer and looks up each term's document count
 // (0 for a word no memory contains).
+// REQUIRES: `conn` is inside a read transaction (the counts are cached per data_version).
 StatusOr<std::vector<QueryTerm>> query_terms(Connection& conn, std::string_view text,
                                              std::size_t max_terms = 32);
+
+// Rows and tokens (all columns) in memories_fts, as BM25 needs them. `matching` must occur
+// in at least one memory (FTS5 hands these totals only to a query that matches).
+struct FtsTotals {
+  std::int64_t rows = 0;
+  std::int64_t tokens = 0;
+};
+StatusOr<FtsTotals> fts_totals(Connection& conn, const QueryTerm& matching);
+
+// arbor_bm25 of one memory computed from its stored text and tags (the JSON text as stored).
+class Bm25Scorer {
+ public:
+  // REQUIRES: `tokenizer` and `terms` outlive the scorer.
+  Bm25Scorer(const FtsTokenizer& tokenizer, const std::vector<QueryTerm>& terms,
+             FtsTotals totals)
+      : tokenizer_(tokenizer), terms_(terms), totals_(totals) {}
+  // The score, or nullopt when no term occurs in the memory (it does not match).
+  StatusOr<std::optional<double>> score(std::string_view text, std::string_view tags) const;
+
+ private:
+  const FtsTokenizer& tokenizer_;
+  const std::vector<QueryTerm>& terms_;
+  FtsTotals totals_;
+};
+
+// The tokenizer bound to `conn` (created on first use).
+StatusOr<const FtsTokenizer*> tokenizer_of(Connection& conn);
 
 // `"w1" OR "w2" ...` for the terms (each quoted, so no query character is FTS5 syntax).
 std::string match_expression(const std::vector<QueryTerm>& terms);

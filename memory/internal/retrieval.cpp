@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <functional>
 #include <optional>
 #include <unordered_map>
@@ -94,30 +95,32 @@ Status text_candidates(Connection& conn, const std::vector<QueryTerm>& terms, co
   return Status();
 }
 
-// Exact BM25 over every query word for the candidates that lack it (cosine-only candidates,
-// and text candidates ranked on the rare words only).
-Status exact_bm25(Connection& conn, const std::vector<QueryTerm>& terms, Candidates& cands) {
-  ARBOR_ASSIGN_OR_RETURN(Stmt stmt, conn.prepare("SELECT " + bm25_call(terms.size()) +
-                                                 " FROM memories_fts WHERE memories_fts MATCH ? "
-                                                 "AND memories_fts.rowid = ?"));
-  const std::string match = match_expression(terms);
+// The cosine of every candidate that has a vector of `model`, from the stored fp32 vector
+// (the cache's fp16 cosines only chose the candidates).
+Status exact_cosines(Connection& conn, const std::string& model, std::span<const float> unit,
+                     Candidates& cands) {
+  std::vector<MemoryId> ids;
+  ids.reserve(cands.size());
   for (auto& [id, s] : cands) {
-    if (s.bm25_exact) continue;
-    SqlParams params;
-    add_docs(params, terms);
-    params.add(match);
-    params.add(id);
-    stmt.reset();
-    params.bind_all(stmt);
-    ARBOR_ASSIGN_OR_RETURN(const bool row, stmt.step());
-    if (row) {
-      s.bm25 = stmt.col_double(0);
-    } else {
-      s.bm25.reset();
-    }
-    s.bm25_exact = true;
+    s.cosine.reset();
+    ids.push_back(id);
   }
-  return Status();
+  ARBOR_ASSIGN_OR_RETURN(
+      Stmt stmt, conn.prepare("SELECT memory_id, data FROM vectors WHERE model = ?1 AND "
+                              "memory_id IN (SELECT value FROM json_each(?2))"));
+  stmt.bind(1, model).bind(2, id_list_json(ids));
+  std::vector<float> v(unit.size());
+  while (true) {
+    ARBOR_ASSIGN_OR_RETURN(const bool row, stmt.step());
+    if (!row) return Status();
+    const auto blob = stmt.col_blob(1);
+    if (blob.size() != v.size() * sizeof(float)) continue;  // the dimension was checked on insert
+    std::memcpy(v.data(), blob.data(), blob.size());
+    normalize(v);
+    double dot = 0;
+    for (std::size_t i = 0; i < v.size(); ++i) dot += static_cast<double>(v[i]) * unit[i];
+    cands[stmt.col_int(0)].cosine = dot;
+  }
 }
 
 // Of `ids`, those that pass the filter.
@@ -221,13 +224,8 @@ StatusOr<std::vector<ScoredMemory>> retrieve(Connection& conn, VectorCache& cach
   if (use_vector && dim) {
     ARBOR_RETURN_IF_ERROR(
         vector_candidates(conn, cache, q.embedding->model, unit, q, now, limit, cands));
-    for (auto& [id, s] : cands) {
-      if (!s.cosine) {
-        if (auto c = cache.cosine(q.embedding->model, id, unit)) s.cosine = *c;
-      }
-    }
+    ARBOR_RETURN_IF_ERROR(exact_cosines(conn, q.embedding->model, unit, cands));
   }
-  if (use_text) ARBOR_RETURN_IF_ERROR(exact_bm25(conn, terms, cands));
   if (cands.empty()) return std::vector<ScoredMemory>();
 
   std::vector<MemoryId> ids;
@@ -237,6 +235,9 @@ StatusOr<std::vector<ScoredMemory>> retrieve(Connection& conn, VectorCache& cach
                                                  " FROM memories m WHERE m.id IN (SELECT value "
                                                  "FROM json_each(?1))"));
   rows.bind(1, id_list_json(ids));
+  // BM25 over every query word for the candidates not ranked with all of them (cosine
+  // candidates, text candidates of the rare words), from their stored text: see fts.h.
+  std::optional<Bm25Scorer> scorer;
   std::vector<ScoredMemory> out;
   out.reserve(ids.size());
   while (true) {
@@ -244,7 +245,17 @@ StatusOr<std::vector<ScoredMemory>> retrieve(Connection& conn, VectorCache& cach
     if (!row) break;
     ScoredMemory s;
     ARBOR_ASSIGN_OR_RETURN(s.memory, read_memory(rows));
-    const Signals& sig = cands[s.memory.id];
+    Signals& sig = cands[s.memory.id];
+    if (use_text && !sig.bm25_exact) {
+      if (!scorer) {
+        ARBOR_ASSIGN_OR_RETURN(const FtsTokenizer* tokenizer, tokenizer_of(conn));
+        ARBOR_ASSIGN_OR_RETURN(const FtsTotals totals, fts_totals(conn, terms.front()));
+        scorer.emplace(*tokenizer, terms, totals);
+      }
+      // Columns 3 and 4 of kMemoryColumns: the text and the tags as stored.
+      ARBOR_ASSIGN_OR_RETURN(sig.bm25, scorer->score(rows.col_text(3), rows.col_text(4)));
+      sig.bm25_exact = true;
+    }
     s.parts.bm25 = sig.bm25;
     s.parts.cosine = sig.cosine;
     if (sig.bm25) {

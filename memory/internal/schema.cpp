@@ -225,7 +225,10 @@ Status configure_connection(Connection& conn, bool writer, std::int64_t max_byte
                                          SQLITE_UTF8 | SQLITE_DETERMINISTIC, nullptr,
                                          decay_function, nullptr, nullptr);
   if (rc != SQLITE_OK) return conn.error(rc, "registering arbor_decay()");
-  ARBOR_RETURN_IF_ERROR(conn.exec("PRAGMA foreign_keys = ON"));
+  // Reads go through a memory map (no read() call per page) and a 32 MB page cache: a query
+  // touches thousands of rows of the memories table and the FTS index.
+  ARBOR_RETURN_IF_ERROR(conn.exec("PRAGMA foreign_keys = ON; PRAGMA mmap_size = 1073741824; "
+                                  "PRAGMA cache_size = -32768"));
   ARBOR_RETURN_IF_ERROR(register_fts_functions(conn));
   if (!writer) return Status();
   // In WAL mode NORMAL loses no committed transaction when the process dies; only a power

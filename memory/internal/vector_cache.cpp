@@ -4,21 +4,18 @@
 #include <cstring>
 
 #include "core/check.h"
+#include "core/float16.h"
+#include "memory/internal/dot_f16.h"
 
 namespace arbor::memory::internal {
 namespace {
 
-// Eight independent sums let the compiler keep them in vector registers without reassociating
-// one long chain (no -ffast-math needed).
-float dot(const float* a, const float* b, std::size_t n) {
-  float s[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-  std::size_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    for (std::size_t j = 0; j < 8; ++j) s[j] += a[i + j] * b[i + j];
-  }
-  float total = ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
-  for (; i < n; ++i) total += a[i] * b[i];
-  return total;
+// Row `r` of `m` as unit-length fp16 from `values` (any length-`dim` vector).
+void store_row(std::vector<std::uint16_t>& data, std::size_t r, std::size_t dim,
+               std::span<const float> values) {
+  std::vector<float> unit(values.begin(), values.end());
+  normalize(unit);
+  for (std::size_t j = 0; j < dim; ++j) data[r * dim + j] = f32_to_f16(unit[j]);
 }
 
 }  // namespace
@@ -85,8 +82,8 @@ Status VectorCache::load_locked(Connection& conn, const std::string& model) {
   rows.bind(1, model);
   const std::size_t bytes = static_cast<std::size_t>(m.dim) * sizeof(float);
   while (true) {
-    ARBOR_ASSIGN_OR_RETURN(const bool row, rows.step());
-    if (!row) break;
+    ARBOR_ASSIGN_OR_RETURN(const bool has_row, rows.step());
+    if (!has_row) break;
     const auto blob = rows.col_blob(1);
     if (blob.size() != bytes) {
       return Status::data_loss(conn.path() + ": vector of memory " +
@@ -94,10 +91,11 @@ Status VectorCache::load_locked(Connection& conn, const std::string& model) {
                                std::to_string(blob.size()) + " bytes, model '" + model +
                                "' has dimension " + std::to_string(m.dim));
     }
-    const std::size_t at = m.data.size();
-    m.data.resize(at + static_cast<std::size_t>(m.dim));
-    std::memcpy(m.data.data() + at, blob.data(), bytes);
-    normalize(std::span<float>(m.data.data() + at, static_cast<std::size_t>(m.dim)));
+    std::vector<float> values(static_cast<std::size_t>(m.dim));
+    std::memcpy(values.data(), blob.data(), bytes);
+    const std::size_t row = m.ids.size();
+    m.data.resize((row + 1) * static_cast<std::size_t>(m.dim));
+    store_row(m.data, row, static_cast<std::size_t>(m.dim), values);
     m.row_of[rows.col_int(0)] = m.ids.size();
     m.ids.push_back(rows.col_int(0));
   }
@@ -116,22 +114,9 @@ std::vector<std::pair<MemoryId, float>> VectorCache::score_all(
   ARBOR_CHECK_EQ(query_unit.size(), dim);
   out.resize(m.ids.size());
   for (std::size_t r = 0; r < m.ids.size(); ++r) {
-    out[r] = {m.ids[r], dot(m.data.data() + r * dim, query_unit.data(), dim)};
+    out[r] = {m.ids[r], dot_f16(m.data.data() + r * dim, query_unit.data(), dim)};
   }
   return out;
-}
-
-std::optional<float> VectorCache::cosine(const std::string& model, MemoryId id,
-                                         std::span<const float> query_unit) const {
-  std::shared_lock lock(mu_);
-  auto it = models_.find(model);
-  if (it == models_.end()) return std::nullopt;
-  const Matrix& m = it->second;
-  auto row = m.row_of.find(id);
-  if (row == m.row_of.end()) return std::nullopt;
-  const auto dim = static_cast<std::size_t>(m.dim);
-  ARBOR_CHECK_EQ(query_unit.size(), dim);
-  return dot(m.data.data() + row->second * dim, query_unit.data(), dim);
 }
 
 void VectorCache::will_commit(std::int64_t epoch) { in_flight_ = epoch; }
@@ -188,14 +173,13 @@ void VectorCache::apply_queued_locked() {
       auto it = models_.find(u.model);
       if (it == models_.end()) continue;  // loaded from the database when first needed
       if (u.values.size() != static_cast<std::size_t>(it->second.dim)) continue;
-      normalize(u.values);
       upsert(it->second, u.id, u.values);
     }
     epoch_ = q.epoch;
   }
 }
 
-void VectorCache::upsert(Matrix& m, MemoryId id, std::span<const float> unit) {
+void VectorCache::upsert(Matrix& m, MemoryId id, std::span<const float> values) {
   const auto dim = static_cast<std::size_t>(m.dim);
   auto it = m.row_of.find(id);
   std::size_t row;
@@ -207,7 +191,7 @@ void VectorCache::upsert(Matrix& m, MemoryId id, std::span<const float> unit) {
     m.data.resize(m.data.size() + dim);
     m.row_of[id] = row;
   }
-  std::memcpy(m.data.data() + row * dim, unit.data(), dim * sizeof(float));
+  store_row(m.data, row, dim, values);
 }
 
 void VectorCache::erase(Matrix& m, MemoryId id) {
@@ -217,7 +201,8 @@ void VectorCache::erase(Matrix& m, MemoryId id) {
   const std::size_t last = m.ids.size() - 1;
   const auto dim = static_cast<std::size_t>(m.dim);
   if (row != last) {
-    std::memcpy(m.data.data() + row * dim, m.data.data() + last * dim, dim * sizeof(float));
+    std::memcpy(m.data.data() + row * dim, m.data.data() + last * dim,
+                dim * sizeof(std::uint16_t));
     m.ids[row] = m.ids[last];
     m.row_of[m.ids[row]] = row;
   }

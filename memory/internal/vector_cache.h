@@ -1,6 +1,7 @@
-// VectorCache: every vector of an embedding model, unit-normalized, in one RAM matrix, for
-// brute-force cosine search (SQLite stores the vectors; scanning 10^5 blobs per query would be
-// far too slow).
+// VectorCache: every vector of an embedding model, unit-normalized, in one fp16 RAM matrix,
+// for brute-force cosine ranking (SQLite stores the fp32 vectors; scanning 10^5 blobs per
+// query would be far too slow). Its cosines are within ~1e-3 (dot_f16.h): they choose the
+// candidates; the cosines reported are computed from the stored vectors.
 //
 // Coherence: meta.vector_epoch in the database grows with every commit that changes vectors.
 // The cache remembers the epoch its contents reflect. The Store's own writer hands it each
@@ -53,13 +54,10 @@ class VectorCache {
   // database has no vectors of `model`).
   StatusOr<std::optional<int>> sync(Connection& conn, const std::string& model);
 
-  // The cosine of `query_unit` (unit length) with every cached vector of `model`.
+  // The approximate cosine of `query_unit` (unit length) with every cached vector of `model`.
   // REQUIRES: query_unit.size() is the model's dimension.
   std::vector<std::pair<MemoryId, float>> score_all(const std::string& model,
                                                     std::span<const float> query_unit) const;
-  // The cosine with one memory's vector, or nullopt when it has none in the cache.
-  std::optional<float> cosine(const std::string& model, MemoryId id,
-                              std::span<const float> query_unit) const;
 
   // Writer side, around each COMMIT that changes vectors: the new epoch before it, then either
   // the committed changes or the failure.
@@ -70,7 +68,7 @@ class VectorCache {
  private:
   struct Matrix {
     int dim = 0;
-    std::vector<float> data;  // {n, dim}, unit rows
+    std::vector<std::uint16_t> data;  // {n, dim}, unit rows in fp16
     std::vector<MemoryId> ids;
     std::unordered_map<MemoryId, std::size_t> row_of;
   };
@@ -84,7 +82,7 @@ class VectorCache {
   static constexpr std::size_t kMaxQueued = 50000;
 
   void apply_queued_locked();  // REQUIRES: mu_ held exclusively
-  static void upsert(Matrix& m, MemoryId id, std::span<const float> unit);
+  static void upsert(Matrix& m, MemoryId id, std::span<const float> values);
   static void erase(Matrix& m, MemoryId id);
   Status load_locked(Connection& conn, const std::string& model);  // REQUIRES: mu_ exclusive
 

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <future>
 #include <map>
+#include <mutex>
 #include <set>
 #include <thread>
 
@@ -319,6 +320,52 @@ TEST(StoreTest, EmbedderFillsMissingVectors) {
   ASSERT_TRUE(hits->front().parts.cosine.has_value());
   EXPECT_GT(*hits->front().parts.cosine, 0.3);
   EXPECT_EQ(s->stats().wait()->vectors.at("hash-64"), 11);
+}
+
+// Calls back later from its own thread, as an engine-backed embedder would.
+class SlowEmbedder : public Embedder {
+ public:
+  ~SlowEmbedder() override {
+    for (auto& t : threads_) t.join();
+  }
+  std::string model() const override { return inner_.model(); }
+  int dimension() const override { return inner_.dimension(); }
+  void embed(std::vector<std::string> texts,
+             std::function<void(StatusOr<std::vector<Embedding>>)> done) override {
+    std::lock_guard lock(mu_);
+    threads_.emplace_back([this, texts = std::move(texts), done = std::move(done)] {
+      std::this_thread::sleep_for(std::chrono::milliseconds(30));
+      std::vector<Embedding> out;
+      for (const auto& t : texts) out.push_back(inner_.embed_one(t));
+      done(std::move(out));
+    });
+  }
+
+ private:
+  HashingEmbedder inner_{16};
+  std::mutex mu_;
+  std::vector<std::thread> threads_;
+};
+
+TEST(StoreTest, ClosingWaitsForAnEmbedderThatCallsBackLater) {
+  TempDir dir;
+  const std::string path = dir.file("m.db");
+  auto embedder = std::make_shared<SlowEmbedder>();
+  std::atomic<int> done{0};
+  {
+    StoreOptions o;
+    o.embedder = embedder;
+    auto s = open_store(path, o);
+    for (int i = 0; i < 5; ++i) {
+      s->add(mem("late vector " + std::to_string(i))).then([&](StatusOr<AddResult> r) {
+        EXPECT_TRUE(r.ok()) << r.status().to_string();
+        ++done;
+      });
+    }
+  }  // destroyed while the embeddings are still being computed
+  EXPECT_EQ(done.load(), 5);
+  auto s = open_store(path);
+  EXPECT_EQ(s->stats().wait()->vectors.at("hash-16"), 5);
 }
 
 TEST(StoreTest, EraseRemovesRowsIndexVectorsAndHistory) {
