@@ -53,7 +53,7 @@ struct StoreOptions {
   bool read_only = false;
   int busy_timeout_ms = 5000;
   int readers = 2;      // reader threads (connections)
-  int max_batch = 256;  // writes per transaction at most
+  int max_batch = 1024;  // writes per transaction at most (group commit)
   // When > 0, writes that would grow the database beyond this many bytes fail (SQLITE_FULL).
   std::int64_t max_bytes = 0;
   // Embeds memories added without a vector and queries without one. Optional.
