@@ -5,7 +5,8 @@
 #include <cmath>
 #include <cstring>
 #include <set>
-#include <unordered_map>
+
+#include "core/json.h"
 
 namespace arbor::memory::internal {
 namespace {
@@ -113,9 +114,39 @@ void arbor_bm25(const Fts5ExtensionApi* api, Fts5Context* fts, sqlite3_context* 
   sqlite3_result_double(ctx, score);
 }
 
+// arbor_tokens(text, tags): the distinct tokens of both, as a JSON array (term_docs triggers).
+void arbor_tokens(sqlite3_context* ctx, int /*argc*/, sqlite3_value** argv) {
+  auto* conn = static_cast<Connection*>(sqlite3_user_data(ctx));
+  StatusOr<const FtsTokenizer*> tokenizer = tokenizer_of(*conn);
+  if (!tokenizer.ok()) {
+    sqlite3_result_error(ctx, tokenizer.status().message().c_str(), -1);
+    return;
+  }
+  std::set<std::string> tokens;
+  for (int i = 0; i < 2; ++i) {
+    const auto* text = reinterpret_cast<const char*>(sqlite3_value_text(argv[i]));
+    if (text == nullptr) continue;
+    const Status s = (*tokenizer)->for_each_token(
+        std::string_view(text, static_cast<std::size_t>(sqlite3_value_bytes(argv[i]))),
+        [&](std::string_view token) { tokens.emplace(token); });
+    if (!s.ok()) {
+      sqlite3_result_error(ctx, s.message().c_str(), -1);
+      return;
+    }
+  }
+  Json array = Json::array();
+  for (const std::string& t : tokens) array.push_back(t);
+  const std::string out = array.dump();
+  sqlite3_result_text(ctx, out.c_str(), static_cast<int>(out.size()), SQLITE_TRANSIENT);
+}
+
 }  // namespace
 
 Status register_fts_functions(Connection& conn) {
+  const int token_rc = sqlite3_create_function(conn.raw(), "arbor_tokens", 2,
+                                               SQLITE_UTF8 | SQLITE_DETERMINISTIC, &conn,
+                                               arbor_tokens, nullptr, nullptr);
+  if (token_rc != SQLITE_OK) return conn.error(token_rc, "registering arbor_tokens()");
   ARBOR_ASSIGN_OR_RETURN(fts5_api * api, fts5_api_of(conn));
   int rc = api->xCreateFunction(api, "arbor_bm25", nullptr, arbor_bm25, nullptr);
   if (rc == SQLITE_OK) {
@@ -202,46 +233,17 @@ StatusOr<const FtsTokenizer*> tokenizer_of(Connection& conn) {
   return t;
 }
 
-namespace {
-
-// Document counts per token, valid while the database's data_version stays the same.
-struct DocCountCache {
-  std::int64_t data_version = -1;
-  std::unordered_map<std::string, std::int64_t> docs;
-};
-
-}  // namespace
-
 StatusOr<std::vector<QueryTerm>> query_terms(Connection& conn, std::string_view text,
                                              std::size_t max_terms) {
   ARBOR_ASSIGN_OR_RETURN(const FtsTokenizer* tokenizer, tokenizer_of(conn));
   ARBOR_ASSIGN_OR_RETURN(std::vector<QueryTerm> terms, tokenizer->tokenize(text, max_terms));
-  ARBOR_ASSIGN_OR_RETURN(DocCountCache * cache, conn.state<DocCountCache>([](Connection&) {
-    return StatusOr<std::unique_ptr<DocCountCache>>(std::make_unique<DocCountCache>());
-  }));
-  {
-    ARBOR_ASSIGN_OR_RETURN(Stmt version, conn.prepare("PRAGMA data_version"));
-    ARBOR_ASSIGN_OR_RETURN(const bool row, version.step());
-    const std::int64_t v = row ? version.col_int(0) : -2;
-    if (v != cache->data_version || cache->docs.size() > 100000) {
-      cache->docs.clear();
-      cache->data_version = v;
-    }
-  }
-  ARBOR_ASSIGN_OR_RETURN(Stmt docs,
-                         conn.prepare("SELECT doc FROM memories_vocab WHERE term = ?1"));
+  ARBOR_ASSIGN_OR_RETURN(Stmt docs, conn.prepare("SELECT docs FROM term_docs WHERE term = ?1"));
   std::vector<QueryTerm> found;
   for (QueryTerm& t : terms) {
-    auto hit = cache->docs.find(t.token);
-    if (hit != cache->docs.end()) {
-      t.docs = hit->second;
-    } else {
-      docs.reset();
-      docs.bind(1, t.token);
-      ARBOR_ASSIGN_OR_RETURN(const bool row, docs.step());
-      t.docs = row ? docs.col_int(0) : 0;
-      cache->docs.emplace(t.token, t.docs);
-    }
+    docs.reset();
+    docs.bind(1, t.token);
+    ARBOR_ASSIGN_OR_RETURN(const bool row, docs.step());
+    t.docs = row ? docs.col_int(0) : 0;
     // A '"' would end the quoted MATCH string early (unicode61 never makes one part of a
     // token, so this is a safeguard).
     if (t.text.find('"') == std::string::npos) found.push_back(std::move(t));

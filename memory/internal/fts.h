@@ -3,8 +3,8 @@
 // arbor_bm25(memories_fts, w_text, w_tags, df_1, ..., df_P) computes the same BM25 as FTS5's
 // bm25() (k1 = 1.2, b = 0.75, the same column weighting and idf), with higher = better, but
 // takes each phrase's document count as an argument: bm25() counts it by walking the phrase's
-// whole doclist in every statement. The counts come from the fts5vocab table (which walks the
-// doclist too), cached per connection until the database changes.
+// whole doclist in every statement. The counts come from table term_docs, which triggers keep
+// equal to what FTS5 would count (using arbor_tokens(), FTS5's tokenizer as an SQL function).
 // Bm25Scorer computes the same score in C++ from a memory's text, for the few candidates that
 // were not ranked by an FTS5 query (an FTS5 lookup per candidate costs ~0.2 ms; this, ~2 us).
 #pragma once
@@ -26,7 +26,7 @@ namespace arbor::memory::internal {
 inline constexpr double kTextWeight = 2.0;
 inline constexpr double kTagsWeight = 1.0;
 
-// Registers arbor_bm25 on `conn` (once per connection).
+// Registers arbor_bm25, arbor_fts_totals and arbor_tokens on `conn` (once per connection).
 Status register_fts_functions(Connection& conn);
 
 // One distinct word of a query.
@@ -59,7 +59,6 @@ class FtsTokenizer {
 
 // Tokenizes `text` with the connection's tokenizer and looks up each term's document count
 // (0 for a word no memory contains).
-// REQUIRES: `conn` is inside a read transaction (the counts are cached per data_version).
 StatusOr<std::vector<QueryTerm>> query_terms(Connection& conn, std::string_view text,
                                              std::size_t max_terms = 32);
 

@@ -431,6 +431,20 @@ StatusOr<std::string> check_integrity(Connection& conn, bool with_fts) {
       out += stmt.col_text(0);
     }
   }
+  {
+    // term_docs must count what FTS5 counts (its triggers keep it so).
+    const StatusOr<std::int64_t> differ =
+        single_int(conn, "SELECT (SELECT count(*) FROM (SELECT term, doc FROM memories_vocab "
+                         "EXCEPT SELECT term, docs FROM term_docs)) + (SELECT count(*) FROM "
+                         "(SELECT term, docs FROM term_docs EXCEPT SELECT term, doc FROM "
+                         "memories_vocab))");
+    if (!differ.ok() && differ.status().code() != StatusCode::kDataLoss) return differ.status();
+    if (!differ.ok() || *differ != 0) {
+      out = (out == "ok" ? "" : out + "\n") + "term_docs: " +
+            (differ.ok() ? std::to_string(*differ) + " terms differ from the FTS index"
+                         : differ.status().message());
+    }
+  }
   if (with_fts) {
     // Compares the FTS5 index with the memories table (rank 1: the external content too).
     const Status fts = conn.exec(

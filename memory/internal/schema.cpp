@@ -87,7 +87,8 @@ CREATE INDEX memories_by_episode ON memories(episode_id);
 -- External-content FTS5 index over memories(text, tags), kept in sync by triggers.
 CREATE VIRTUAL TABLE memories_fts USING fts5(
   text, tags, content='memories', content_rowid='id', tokenize='porter unicode61');
--- Document counts per term, for arbor_bm25() and for choosing which words find candidates.
+-- FTS5's own view of its terms and their document counts (integrity checks compare it with
+-- term_docs; counting through it walks each term's whole doclist).
 CREATE VIRTUAL TABLE memories_vocab USING fts5vocab(memories_fts, row);
 CREATE TRIGGER memories_fts_insert AFTER INSERT ON memories
 BEGIN
@@ -103,6 +104,38 @@ BEGIN
   INSERT INTO memories_fts(memories_fts, rowid, text, tags)
     VALUES ('delete', old.id, old.text, old.tags);
   INSERT INTO memories_fts(rowid, text, tags) VALUES (new.id, new.text, new.tags);
+END;
+
+-- How many memories contain each term (in text or tags), as BM25's idf needs it: a primary
+-- key lookup instead of a walk over the term's doclist. arbor_tokens() tokenizes exactly as
+-- memories_fts does, so these triggers keep it equal to memories_vocab; a connection without
+-- that function (e.g. the sqlite3 shell) cannot change memories, which keeps them equal.
+CREATE TABLE term_docs(
+  term TEXT PRIMARY KEY,
+  docs INTEGER NOT NULL CHECK (docs > 0)
+) WITHOUT ROWID;
+CREATE TRIGGER term_docs_insert AFTER INSERT ON memories
+BEGIN
+  INSERT INTO term_docs(term, docs)
+    SELECT value, 1 FROM json_each(arbor_tokens(new.text, new.tags)) WHERE 1
+    ON CONFLICT(term) DO UPDATE SET docs = docs + 1;
+END;
+CREATE TRIGGER term_docs_delete AFTER DELETE ON memories
+BEGIN
+  DELETE FROM term_docs WHERE docs = 1 AND term IN
+    (SELECT value FROM json_each(arbor_tokens(old.text, old.tags)));
+  UPDATE term_docs SET docs = docs - 1 WHERE term IN
+    (SELECT value FROM json_each(arbor_tokens(old.text, old.tags)));
+END;
+CREATE TRIGGER term_docs_update AFTER UPDATE OF text, tags ON memories
+BEGIN
+  DELETE FROM term_docs WHERE docs = 1 AND term IN
+    (SELECT value FROM json_each(arbor_tokens(old.text, old.tags)));
+  UPDATE term_docs SET docs = docs - 1 WHERE term IN
+    (SELECT value FROM json_each(arbor_tokens(old.text, old.tags)));
+  INSERT INTO term_docs(term, docs)
+    SELECT value, 1 FROM json_each(arbor_tokens(new.text, new.tags)) WHERE 1
+    ON CONFLICT(term) DO UPDATE SET docs = docs + 1;
 END;
 
 -- float32 little-endian vectors; every vector of a model has the model's dimension.

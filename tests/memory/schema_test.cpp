@@ -46,6 +46,28 @@ TEST(SchemaTest, FreshDatabaseGetsEveryTable) {
   EXPECT_EQ(mode->col_text(0), "wal");
 }
 
+TEST(SchemaTest, TermCountsCannotDriftThroughAnotherTool) {
+  TempDir dir;
+  const std::string path = dir.file("m.db");
+  {
+    StoreOptions o;
+    o.create_if_missing = true;
+    auto s = Store::open(path, o);
+    ASSERT_TRUE(s.ok());
+    NewMemory m;
+    m.text = "a memory to keep counted";
+    ASSERT_TRUE((*s)->add(m).wait().ok());
+  }
+  // A connection without Arbor's SQL functions (like the sqlite3 shell) cannot change the
+  // memories, so term_docs cannot fall out of step with the FTS index.
+  auto c = connect(path);
+  const Status st = c->exec("DELETE FROM memories");
+  EXPECT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("arbor_tokens"), std::string::npos) << st.message();
+  EXPECT_EQ(count(*c, "SELECT count(*) FROM memories"), 1);
+  EXPECT_EQ(count(*c, "SELECT docs FROM term_docs WHERE term = 'memori'"), 1);
+}
+
 TEST(SchemaTest, MigrationsRunInOrderOnce) {
   TempDir dir;
   const std::string path = dir.file("m.db");
