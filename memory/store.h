@@ -11,8 +11,9 @@
 //    operation atomic on its own); reads run on a pool of reader threads, each with its own
 //    connection (WAL: readers never wait for the writer). Results arrive by then(callback) on
 //    those threads (post them to your executor) or by wait() on a thread that may block.
-//  - Writes from one thread commit in the order they were submitted, and a read submitted
-//    after a write's Pending completed sees that write.
+//  - Writes from one thread commit in the order they were submitted (a write that first
+//    waits for the Store's embedder is queued when its embedding arrives), and a read
+//    submitted after a write's Pending completed sees that write.
 //  - All methods are thread-safe. Callbacks must not wait() on another operation of the Store.
 //  - The destructor finishes every queued operation (and calls its callback) before it returns.
 //    Never destroy a Store from one of its own callbacks.
