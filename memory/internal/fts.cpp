@@ -147,6 +147,8 @@ Status register_fts_functions(Connection& conn) {
                                                SQLITE_UTF8 | SQLITE_DETERMINISTIC, &conn,
                                                arbor_tokens, nullptr, nullptr);
   if (token_rc != SQLITE_OK) return conn.error(token_rc, "registering arbor_tokens()");
+  // Created now rather than from inside arbor_tokens(), in the middle of a statement.
+  ARBOR_RETURN_IF_ERROR(tokenizer_of(conn).status());
   ARBOR_ASSIGN_OR_RETURN(fts5_api * api, fts5_api_of(conn));
   int rc = api->xCreateFunction(api, "arbor_bm25", nullptr, arbor_bm25, nullptr);
   if (rc == SQLITE_OK) {
