@@ -14,13 +14,14 @@
 #include <memory>
 #include <string>
 
-#include "apps/commands.h"
-#include "apps/flags.h"
 #include "core/file.h"
 #include "core/json.h"
 #include "core/strings.h"
 #include "memory/hashing_embedder.h"
 #include "memory/store.h"
+
+#include "apps/commands.h"
+#include "apps/flags.h"
 
 namespace arbor::apps {
 namespace {
@@ -145,20 +146,13 @@ Status run_delete(const Flags& flags) {
 Status run_stats(const Flags& flags) {
   ARBOR_ASSIGN_OR_RETURN(auto store, open_store(flags, false, /*read_only=*/true));
   ARBOR_ASSIGN_OR_RETURN(const memory::StoreStats s, store->stats().wait());
-  Json j = {{"path", store->path()},
-            {"schema_version", s.schema_version},
-            {"memories", s.memories},
-            {"active", s.active},
-            {"superseded", s.superseded},
-            {"expired", s.expired},
-            {"by_kind", s.by_kind},
-            {"by_scope", s.by_scope},
-            {"vectors", s.vectors},
-            {"runs", s.runs},
-            {"episodes", s.episodes},
-            {"steps", s.steps},
-            {"results", s.results},
-            {"file_bytes", s.file_bytes},
+  Json j = {{"path", store->path()},      {"schema_version", s.schema_version},
+            {"memories", s.memories},     {"active", s.active},
+            {"superseded", s.superseded}, {"expired", s.expired},
+            {"by_kind", s.by_kind},       {"by_scope", s.by_scope},
+            {"vectors", s.vectors},       {"runs", s.runs},
+            {"episodes", s.episodes},     {"steps", s.steps},
+            {"results", s.results},       {"file_bytes", s.file_bytes},
             {"wal_bytes", s.wal_bytes}};
   print_json_line(json_dump(j));
   return Status();
@@ -192,11 +186,18 @@ int cmd_memory(int argc, char** argv) {
   StatusOr<Flags> flags = Status::invalid_argument("unknown subcommand '" + sub + "'");
   Status (*run)(const Flags&) = nullptr;
   if (sub == "add") {
-    flags = parse({{"--text", true}, {"--kind", true}, {"--scope", true}, {"--tags", true},
-                   {"--importance", true}, {"--embedder", true}});
+    flags = parse({{"--text", true},
+                   {"--kind", true},
+                   {"--scope", true},
+                   {"--tags", true},
+                   {"--importance", true},
+                   {"--embedder", true}});
     run = run_add;
   } else if (sub == "search") {
-    flags = parse({{"--query", true}, {"--k", true}, {"--kind", true}, {"--scope", true},
+    flags = parse({{"--query", true},
+                   {"--k", true},
+                   {"--kind", true},
+                   {"--scope", true},
                    {"--embedder", true}});
     run = run_search;
   } else if (sub == "delete") {
@@ -212,8 +213,7 @@ int cmd_memory(int argc, char** argv) {
     std::fputs(kUsage, stdout);
     return 0;
   } else {
-    const std::string near =
-        nearest_name(sub, {"add", "search", "delete", "stats", "export"});
+    const std::string near = nearest_name(sub, {"add", "search", "delete", "stats", "export"});
     std::fprintf(stderr, "arbor memory: unknown subcommand '%s'%s\n%s", sub.c_str(),
                  near.empty() ? "" : (" (did you mean '" + near + "'?)").c_str(), kUsage);
     return 2;

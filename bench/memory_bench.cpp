@@ -41,8 +41,8 @@ double seconds_since(Clock::time_point t0) {
 }
 
 std::vector<std::string> make_vocabulary(Rng& rng, int n) {
-  static const char* kOnsets[] = {"b", "d", "f", "g", "k", "l", "m", "n", "p", "r", "s", "t",
-                                  "v", "z", "br", "st", "tr", "pl", "gr", "sh"};
+  static const char* kOnsets[] = {"b", "d", "f", "g", "k",  "l",  "m",  "n",  "p",  "r",
+                                  "s", "t", "v", "z", "br", "st", "tr", "pl", "gr", "sh"};
   static const char* kVowels[] = {"a", "e", "i", "o", "u", "ai", "ou", "ee"};
   std::set<std::string> seen;
   std::vector<std::string> words;
@@ -69,8 +69,8 @@ class Zipf {
     for (double& c : cdf_) c /= total;
   }
   std::size_t sample(Rng& rng) const {
-    return static_cast<std::size_t>(
-        std::lower_bound(cdf_.begin(), cdf_.end(), rng.uniform_f64()) - cdf_.begin());
+    return static_cast<std::size_t>(std::lower_bound(cdf_.begin(), cdf_.end(), rng.uniform_f64()) -
+                                    cdf_.begin());
   }
 
  private:
@@ -85,7 +85,8 @@ Latency summarize(std::vector<double> ms) {
   std::sort(ms.begin(), ms.end());
   Latency l;
   const auto at = [&](double q) {
-    return ms[std::min(ms.size() - 1, static_cast<std::size_t>(q * static_cast<double>(ms.size())))];
+    return ms[std::min(ms.size() - 1,
+                       static_cast<std::size_t>(q * static_cast<double>(ms.size())))];
   };
   l.p50_ms = at(0.50);
   l.p99_ms = at(0.99);
@@ -169,10 +170,14 @@ int main(int argc, char** argv) {
   std::string dir = "/tmp";
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i];
-    if (flag == "--n") n = std::atoi(argv[i + 1]);
-    else if (flag == "--queries") n_queries = std::atoi(argv[i + 1]);
-    else if (flag == "--dim") dim = std::atoi(argv[i + 1]);
-    else if (flag == "--dir") dir = argv[i + 1];
+    if (flag == "--n")
+      n = std::atoi(argv[i + 1]);
+    else if (flag == "--queries")
+      n_queries = std::atoi(argv[i + 1]);
+    else if (flag == "--dim")
+      dim = std::atoi(argv[i + 1]);
+    else if (flag == "--dir")
+      dir = argv[i + 1];
     else {
       std::fprintf(stderr, "usage: memory_bench [--n N] [--queries Q] [--dim D] [--dir DIR]\n");
       return 2;
@@ -237,7 +242,8 @@ int main(int argc, char** argv) {
     out["hybrid_db"]["insert_per_s"] = n / s;
     std::vector<double> load = time_queries(*store, warm_query, &warm_vector, &hits);
     out["hybrid_db"]["first_hybrid_query_ms"] = load[0];
-    out["hybrid_db"]["fts"] = latency_json(summarize(time_queries(*store, queries, nullptr, &hits)));
+    out["hybrid_db"]["fts"] =
+        latency_json(summarize(time_queries(*store, queries, nullptr, &hits)));
     out["hybrid_db"]["hybrid"] =
         latency_json(summarize(time_queries(*store, queries, &query_vectors, &hits)));
     out["hybrid_db"]["hybrid_after_a_write"] =

@@ -27,7 +27,9 @@ HashingEmbedder::HashingEmbedder(int dimension) : dimension_(dimension) {
   ARBOR_CHECK_GT(dimension, 0);
 }
 
-std::string HashingEmbedder::model() const { return "hash-" + std::to_string(dimension_); }
+std::string HashingEmbedder::model() const {
+  return "hash-" + std::to_string(dimension_);
+}
 
 Embedding HashingEmbedder::embed_one(std::string_view text) const {
   Embedding e{model(), std::vector<float>(static_cast<std::size_t>(dimension_), 0.0f)};

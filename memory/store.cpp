@@ -1,18 +1,18 @@
 #include "memory/store.h"
 
+#include <chrono>
+
 #include <sqlite3.h>
 #include <sys/stat.h>
 
-#include <chrono>
-
 #include "core/file.h"
 #include "memory/internal/memory_ops.h"
-#include "memory/internal/store_plumbing.h"
 #include "memory/internal/reader_pool.h"
 #include "memory/internal/retrieval.h"
 #include "memory/internal/run_ops.h"
 #include "memory/internal/schema.h"
 #include "memory/internal/sqlite.h"
+#include "memory/internal/store_plumbing.h"
 #include "memory/internal/vector_cache.h"
 #include "memory/internal/writer.h"
 
@@ -74,17 +74,18 @@ StatusOr<std::unique_ptr<Store>> Store::open(const std::string& path, StoreOptio
   bool immutable = false;
   if (!options.read_only) {
     ARBOR_ASSIGN_OR_RETURN(
-        writer_conn, Connection::open(path, exists ? OpenMode::kReadWrite
-                                                   : OpenMode::kReadWriteCreate, busy));
+        writer_conn,
+        Connection::open(path, exists ? OpenMode::kReadWrite : OpenMode::kReadWriteCreate, busy));
     ARBOR_RETURN_IF_ERROR(internal::configure_connection(*writer_conn, true, options.max_bytes));
     // SQLite quietly opens a write-protected file read-only; say so before any write fails.
     if (sqlite3_db_readonly(writer_conn->raw(), "main") == 1) {
-      return Status::failed_precondition(path + ": the file is read-only (permissions); nothing "
+      return Status::failed_precondition(path +
+                                         ": the file is read-only (permissions); nothing "
                                          "was written (open it read-only to search it)");
     }
-    ARBOR_ASSIGN_OR_RETURN(version,
-                           internal::open_schema(*writer_conn, {.writable = true,
-                                                                .create = options.create_if_missing}));
+    ARBOR_ASSIGN_OR_RETURN(
+        version, internal::open_schema(*writer_conn,
+                                       {.writable = true, .create = options.create_if_missing}));
   } else {
     auto probe = open_reader(path, busy, false);
     StatusOr<int> checked = probe.ok() ? internal::open_schema(**probe, {}) : probe.status();
@@ -113,9 +114,9 @@ StatusOr<std::unique_ptr<Store>> Store::open(const std::string& path, StoreOptio
   std::unique_ptr<Store> store(new Store(path, std::move(options), version));
   store->readers_ = std::make_unique<internal::ReaderPool>(std::move(reader_conns));
   if (writer_conn) {
-    store->writer_ = std::make_unique<internal::Writer>(
-        std::move(writer_conn), store->cache_.get(), store->options_.clock,
-        std::max(1, store->options_.max_batch));
+    store->writer_ = std::make_unique<internal::Writer>(std::move(writer_conn), store->cache_.get(),
+                                                        store->options_.clock,
+                                                        std::max(1, store->options_.max_batch));
   }
   return store;
 }
@@ -152,19 +153,18 @@ Pending<AddResult> Store::add(NewMemory m) {
 }
 
 Pending<std::vector<AddResult>> Store::add_many(std::vector<NewMemory> ms) {
-  return with_embeddings<std::vector<AddResult>>(
-      std::move(ms), [this](std::vector<NewMemory> all) {
-        return write<std::vector<AddResult>>(
-            [all = std::move(all)](Connection& conn,
-                                   WriteContext& ctx) -> StatusOr<std::vector<AddResult>> {
-              std::vector<AddResult> out;
-              for (const NewMemory& m : all) {
-                ARBOR_ASSIGN_OR_RETURN(AddResult r, internal::add_memory(conn, ctx, m));
-                out.push_back(r);
-              }
-              return out;
-            });
-      });
+  return with_embeddings<std::vector<AddResult>>(std::move(ms), [this](std::vector<NewMemory> all) {
+    return write<std::vector<AddResult>>(
+        [all = std::move(all)](Connection& conn,
+                               WriteContext& ctx) -> StatusOr<std::vector<AddResult>> {
+          std::vector<AddResult> out;
+          for (const NewMemory& m : all) {
+            ARBOR_ASSIGN_OR_RETURN(AddResult r, internal::add_memory(conn, ctx, m));
+            out.push_back(r);
+          }
+          return out;
+        });
+  });
 }
 
 Pending<MemoryId> Store::supersede(MemoryId old_id, NewMemory replacement) {
@@ -190,19 +190,19 @@ Pending<void> Store::touch(std::vector<MemoryId> ids) {
 }
 
 Pending<std::int64_t> Store::erase(std::vector<MemoryId> ids, bool purge) {
-  auto erased = write<std::int64_t>([ids = std::move(ids), purge](Connection& conn,
-                                                                    WriteContext& ctx) {
-    return internal::erase_memories(conn, ctx, ids, purge);
-  });
+  auto erased =
+      write<std::int64_t>([ids = std::move(ids), purge](Connection& conn, WriteContext& ctx) {
+        return internal::erase_memories(conn, ctx, ids, purge);
+      });
   if (!purge || !writer_) return erased;
   return then_checkpoint(std::move(erased), /*vacuum=*/false);
 }
 
 Pending<std::int64_t> Store::erase_scope(std::string scope, bool purge) {
-  auto erased = write<std::int64_t>([scope = std::move(scope), purge](Connection& conn,
-                                                                        WriteContext& ctx) {
-    return internal::erase_scope(conn, ctx, scope, purge);
-  });
+  auto erased =
+      write<std::int64_t>([scope = std::move(scope), purge](Connection& conn, WriteContext& ctx) {
+        return internal::erase_scope(conn, ctx, scope, purge);
+      });
   if (!purge || !writer_) return erased;
   return then_checkpoint(std::move(erased), /*vacuum=*/false);
 }
@@ -214,38 +214,36 @@ Pending<std::int64_t> Store::retain(RetentionPolicy policy) {
 }
 
 Pending<CompactStats> Store::compact(CompactOptions options) {
-  auto rows = write<CompactStats>([options, path = path_](Connection& conn, WriteContext& ctx)
-                                      -> StatusOr<CompactStats> {
-    CompactStats stats;
-    stats.bytes_before = internal::database_bytes(path);
-    ARBOR_ASSIGN_OR_RETURN(stats.deleted, internal::compact_rows(conn, ctx, options));
-    return stats;
-  });
-  return then_checkpoint<CompactStats>(std::move(rows), options.vacuum,
-                                       [path = path_](CompactStats& stats) {
-                                         stats.bytes_after = internal::database_bytes(path);
-                                       });
+  auto rows = write<CompactStats>(
+      [options, path = path_](Connection& conn, WriteContext& ctx) -> StatusOr<CompactStats> {
+        CompactStats stats;
+        stats.bytes_before = internal::database_bytes(path);
+        ARBOR_ASSIGN_OR_RETURN(stats.deleted, internal::compact_rows(conn, ctx, options));
+        return stats;
+      });
+  return then_checkpoint<CompactStats>(
+      std::move(rows), options.vacuum,
+      [path = path_](CompactStats& stats) { stats.bytes_after = internal::database_bytes(path); });
 }
 
 Pending<std::vector<ScoredMemory>> Store::retrieve(Query query) {
   if (!query.embedding && options_.embedder && !query.text.empty()) {
     auto [pending, completer] = make_pending<std::vector<ScoredMemory>>();
     begin_op();
-    options_.embedder->embed(
-        {query.text}, [this, query, completer = completer](
-                          StatusOr<std::vector<Embedding>> e) mutable {
-          if (!e.ok() || e->size() != 1) {
-            completer.complete(e.ok() ? Status::internal("the embedder returned no vector")
-                                      : e.status().with_context("embedding the query"));
-            end_op();
-            return;
-          }
-          query.embedding = std::move((*e)[0]);
-          retrieve(std::move(query)).then([this, completer](Result<std::vector<ScoredMemory>> r) {
-            completer.complete(std::move(r));
-            end_op();
-          });
-        });
+    options_.embedder->embed({query.text}, [this, query, completer = completer](
+                                               StatusOr<std::vector<Embedding>> e) mutable {
+      if (!e.ok() || e->size() != 1) {
+        completer.complete(e.ok() ? Status::internal("the embedder returned no vector")
+                                  : e.status().with_context("embedding the query"));
+        end_op();
+        return;
+      }
+      query.embedding = std::move((*e)[0]);
+      retrieve(std::move(query)).then([this, completer](Result<std::vector<ScoredMemory>> r) {
+        completer.complete(std::move(r));
+        end_op();
+      });
+    });
     return std::move(pending);
   }
   const bool touch_hits = query.touch && writer_ != nullptr;
@@ -271,8 +269,7 @@ Pending<std::vector<Memory>> Store::recent(MemoryFilter filter, int n) {
   });
 }
 
-Pending<std::vector<ScoredMemory>> Store::recall(MemoryFilter filter, int n,
-                                                 ScoreWeights weights) {
+Pending<std::vector<ScoredMemory>> Store::recall(MemoryFilter filter, int n, ScoreWeights weights) {
   return read<std::vector<ScoredMemory>>(
       [this, filter = std::move(filter), n, weights](Connection& conn) {
         return internal::important_memories(conn, filter, n, weights, now());
@@ -285,8 +282,9 @@ Pending<std::optional<Memory>> Store::get(MemoryId id) {
 }
 
 Pending<std::vector<Memory>> Store::scan(MemoryId after_id, int limit) {
-  return read<std::vector<Memory>>(
-      [after_id, limit](Connection& conn) { return internal::scan_memories(conn, after_id, limit); });
+  return read<std::vector<Memory>>([after_id, limit](Connection& conn) {
+    return internal::scan_memories(conn, after_id, limit);
+  });
 }
 
 Pending<StoreStats> Store::stats() {

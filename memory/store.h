@@ -53,7 +53,7 @@ struct StoreOptions {
   // Open without a writer: every write fails with FailedPrecondition. Works on read-only files.
   bool read_only = false;
   int busy_timeout_ms = 5000;
-  int readers = 2;      // reader threads (connections)
+  int readers = 2;       // reader threads (connections)
   int max_batch = 1024;  // writes per transaction at most (group commit)
   // When > 0, writes that would grow the database beyond this many bytes fail (SQLITE_FULL).
   std::int64_t max_bytes = 0;
@@ -169,7 +169,7 @@ class Store {
   StoreOptions options_;
   int schema_version_;
   std::unique_ptr<internal::VectorCache> cache_;
-  std::unique_ptr<internal::Writer> writer_;       // null when read-only
+  std::unique_ptr<internal::Writer> writer_;  // null when read-only
   std::unique_ptr<internal::ReaderPool> readers_;
 
   std::mutex ops_mu_;

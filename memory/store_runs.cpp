@@ -31,8 +31,7 @@ Pending<std::optional<Episode>> Store::episode(EpisodeId id) {
       [id](Connection& conn) { return internal::get_episode(conn, id); });
 }
 
-Pending<std::vector<Step>> Store::steps(EpisodeId episode, std::int64_t from,
-                                        std::int64_t limit) {
+Pending<std::vector<Step>> Store::steps(EpisodeId episode, std::int64_t from, std::int64_t limit) {
   return read<std::vector<Step>>([episode, from, limit](Connection& conn) {
     return internal::get_steps(conn, episode, from, limit);
   });
@@ -61,9 +60,8 @@ Pending<std::vector<Episode>> Store::episodes(RunId run) {
 }
 
 Pending<std::optional<std::string>> Store::tree(RunId run, std::string problem) {
-  return read<std::optional<std::string>>([run, p = std::move(problem)](Connection& conn) {
-    return internal::get_tree(conn, run, p);
-  });
+  return read<std::optional<std::string>>(
+      [run, p = std::move(problem)](Connection& conn) { return internal::get_tree(conn, run, p); });
 }
 
 }  // namespace arbor::memory

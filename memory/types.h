@@ -73,7 +73,7 @@ struct MemoryFilter {
   std::vector<std::string> tags;  // a memory must carry every one
   bool include_superseded = false;
   bool include_expired = false;
-  std::optional<std::int64_t> created_after;  // exclusive
+  std::optional<std::int64_t> created_after;   // exclusive
   std::optional<std::int64_t> created_before;  // exclusive
 };
 
@@ -219,7 +219,7 @@ struct RunSpec {
 // running when the process stopped (Store::open_run marks them abandoned; redo their problems).
 struct RunProgress {
   RunId run = 0;
-  bool resumed = false;  // false: the run was created by this call
+  bool resumed = false;               // false: the run was created by this call
   std::vector<std::string> finished;  // problem ids, sorted
   std::vector<Episode> abandoned;     // marked abandoned by this call
 };
@@ -227,7 +227,7 @@ struct RunProgress {
 struct ProblemResult {
   RunId run = 0;
   std::string problem;
-  std::string result_json;  // one line of results.jsonl; must be valid JSON
+  std::string result_json;               // one line of results.jsonl; must be valid JSON
   std::optional<std::string> tree_json;  // the search tree, when kept
   std::optional<EpisodeId> episode;      // finished in the same transaction when set
   std::string outcome_json = "{}";       // the episode's outcome

@@ -37,8 +37,7 @@ __attribute__((target("avx2,fma,f16c"))) float dot_avx2(const std::uint16_t* a, 
   std::size_t i = 0;
   for (; i + 16 <= n; i += 16) {
     const __m256 a0 = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(a + i)));
-    const __m256 a1 =
-        _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(a + i + 8)));
+    const __m256 a1 = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(a + i + 8)));
     s0 = _mm256_fmadd_ps(a0, _mm256_loadu_ps(b + i), s0);
     s1 = _mm256_fmadd_ps(a1, _mm256_loadu_ps(b + i + 8), s1);
   }

@@ -1,10 +1,10 @@
 #include "memory/internal/fts.h"
 
-#include <sqlite3.h>
-
 #include <cmath>
 #include <cstring>
 #include <set>
+
+#include <sqlite3.h>
 
 #include "core/json.h"
 
@@ -36,8 +36,7 @@ constexpr double kB = 0.75;
 double bm25(const double* freq, const double* docs, int n_phrase, std::int64_t rows,
             std::int64_t tokens, std::int64_t doc_len) {
   const double avgdl = rows > 0 ? static_cast<double>(tokens) / static_cast<double>(rows) : 1;
-  const double norm =
-      kK1 * (1 - kB + kB * static_cast<double>(doc_len) / (avgdl > 0 ? avgdl : 1));
+  const double norm = kK1 * (1 - kB + kB * static_cast<double>(doc_len) / (avgdl > 0 ? avgdl : 1));
   double score = 0;
   for (int p = 0; p < n_phrase; ++p) {
     if (freq[p] == 0) continue;
@@ -69,8 +68,10 @@ void arbor_bm25(const Fts5ExtensionApi* api, Fts5Context* fts, sqlite3_context* 
   const int n_phrase = api->xPhraseCount(fts);
   const int n_col = api->xColumnCount(fts);
   if (argc != n_col + n_phrase || n_phrase > kMaxPhrases) {
-    sqlite3_result_error(ctx, "arbor_bm25: expected one weight per column and one document "
-                         "count per phrase (at most 64 phrases)", -1);
+    sqlite3_result_error(ctx,
+                         "arbor_bm25: expected one weight per column and one document "
+                         "count per phrase (at most 64 phrases)",
+                         -1);
     return;
   }
   // The table totals are the same for every row of this query: read them once.
@@ -126,9 +127,11 @@ void arbor_tokens(sqlite3_context* ctx, int /*argc*/, sqlite3_value** argv) {
   for (int i = 0; i < 2; ++i) {
     const auto* text = reinterpret_cast<const char*>(sqlite3_value_text(argv[i]));
     if (text == nullptr) continue;
-    const Status s = (*tokenizer)->for_each_token(
-        std::string_view(text, static_cast<std::size_t>(sqlite3_value_bytes(argv[i]))),
-        [&](std::string_view token) { tokens.emplace(token); });
+    const Status s =
+        (*tokenizer)
+            ->for_each_token(
+                std::string_view(text, static_cast<std::size_t>(sqlite3_value_bytes(argv[i]))),
+                [&](std::string_view token) { tokens.emplace(token); });
     if (!s.ok()) {
       sqlite3_result_error(ctx, s.message().c_str(), -1);
       return;
@@ -143,9 +146,9 @@ void arbor_tokens(sqlite3_context* ctx, int /*argc*/, sqlite3_value** argv) {
 }  // namespace
 
 Status register_fts_functions(Connection& conn) {
-  const int token_rc = sqlite3_create_function(conn.raw(), "arbor_tokens", 2,
-                                               SQLITE_UTF8 | SQLITE_DETERMINISTIC, &conn,
-                                               arbor_tokens, nullptr, nullptr);
+  const int token_rc =
+      sqlite3_create_function(conn.raw(), "arbor_tokens", 2, SQLITE_UTF8 | SQLITE_DETERMINISTIC,
+                              &conn, arbor_tokens, nullptr, nullptr);
   if (token_rc != SQLITE_OK) return conn.error(token_rc, "registering arbor_tokens()");
   // Created now rather than from inside arbor_tokens(), in the middle of a statement.
   ARBOR_RETURN_IF_ERROR(tokenizer_of(conn).status());
@@ -197,15 +200,16 @@ StatusOr<std::vector<QueryTerm>> FtsTokenizer::tokenize(std::string_view text,
     if (!c->seen.insert(t).second) return SQLITE_OK;
     QueryTerm term;
     term.token = std::move(t);
-    term.text = std::string(c->text.substr(static_cast<std::size_t>(start),
-                                           static_cast<std::size_t>(end - start)));
+    term.text = std::string(
+        c->text.substr(static_cast<std::size_t>(start), static_cast<std::size_t>(end - start)));
     c->terms.push_back(std::move(term));
     return SQLITE_OK;
   };
-  const int rc = impl_->api.xTokenize(impl_->tokenizer, &collect, FTS5_TOKENIZE_QUERY,
-                                      text.data(), static_cast<int>(text.size()), on_token);
-  if (rc != SQLITE_OK) return Status::internal("tokenizing the query failed (" +
-                                               std::string(sqlite3_errstr(rc)) + ")");
+  const int rc = impl_->api.xTokenize(impl_->tokenizer, &collect, FTS5_TOKENIZE_QUERY, text.data(),
+                                      static_cast<int>(text.size()), on_token);
+  if (rc != SQLITE_OK)
+    return Status::internal("tokenizing the query failed (" + std::string(sqlite3_errstr(rc)) +
+                            ")");
   return std::move(collect.terms);
 }
 
@@ -219,9 +223,9 @@ Status FtsTokenizer::for_each_token(std::string_view text,
     }
     return SQLITE_OK;
   };
-  const int rc = impl_->api.xTokenize(impl_->tokenizer, const_cast<void*>(static_cast<const void*>(&fn)),
-                                      FTS5_TOKENIZE_DOCUMENT, text.data(),
-                                      static_cast<int>(text.size()), on_token);
+  const int rc = impl_->api.xTokenize(
+      impl_->tokenizer, const_cast<void*>(static_cast<const void*>(&fn)), FTS5_TOKENIZE_DOCUMENT,
+      text.data(), static_cast<int>(text.size()), on_token);
   if (rc != SQLITE_OK) {
     return Status::internal("tokenizing a memory failed (" + std::string(sqlite3_errstr(rc)) + ")");
   }
@@ -291,8 +295,8 @@ StatusOr<std::optional<double>> Bm25Scorer::score(std::string_view text,
   ARBOR_RETURN_IF_ERROR(tokenizer_.for_each_token(text, count(kTextWeight)));
   ARBOR_RETURN_IF_ERROR(tokenizer_.for_each_token(tags, count(kTagsWeight)));
   if (!matched) return std::optional<double>();
-  return std::optional<double>(bm25(freq.data(), docs.data(), static_cast<int>(n),
-                                    totals_.rows, totals_.tokens, doc_len));
+  return std::optional<double>(
+      bm25(freq.data(), docs.data(), static_cast<int>(n), totals_.rows, totals_.tokens, doc_len));
 }
 
 std::string match_expression(const std::vector<QueryTerm>& terms) {

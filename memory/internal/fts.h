@@ -32,8 +32,8 @@ Status register_fts_functions(Connection& conn);
 
 // One distinct word of a query.
 struct QueryTerm {
-  std::string token;  // as stored in the index (case-folded, stemmed)
-  std::string text;   // the query's own spelling, quoted into MATCH expressions
+  std::string token;      // as stored in the index (case-folded, stemmed)
+  std::string text;       // the query's own spelling, quoted into MATCH expressions
   std::int64_t docs = 0;  // memories whose text or tags contain it
 };
 
@@ -75,8 +75,7 @@ StatusOr<FtsTotals> fts_totals(Connection& conn, const QueryTerm& matching);
 class Bm25Scorer {
  public:
   // REQUIRES: `tokenizer` and `terms` outlive the scorer.
-  Bm25Scorer(const FtsTokenizer& tokenizer, const std::vector<QueryTerm>& terms,
-             FtsTotals totals)
+  Bm25Scorer(const FtsTokenizer& tokenizer, const std::vector<QueryTerm>& terms, FtsTotals totals)
       : tokenizer_(tokenizer), terms_(terms), totals_(totals) {}
   // The score, or nullopt when no term occurs in the memory (it does not match).
   StatusOr<std::optional<double>> score(std::string_view text, std::string_view tags) const;

@@ -1,10 +1,10 @@
 #include "memory/internal/memory_ops.h"
 
-#include <sys/stat.h>
-
 #include <bit>
 #include <cmath>
 #include <cstring>
+
+#include <sys/stat.h>
 
 #include "core/json.h"
 #include "core/strings.h"
@@ -74,7 +74,8 @@ StatusOr<MemoryId> insert_memory(Connection& conn, WriteContext& ctx, const NewM
     ARBOR_ASSIGN_OR_RETURN(Stmt ep, conn.prepare("SELECT 1 FROM episodes WHERE id = ?1"));
     ep.bind(1, *m.episode);
     ARBOR_ASSIGN_OR_RETURN(const bool exists, ep.step());
-    if (!exists) return Status::not_found("episode " + std::to_string(*m.episode) + " does not exist");
+    if (!exists)
+      return Status::not_found("episode " + std::to_string(*m.episode) + " does not exist");
   }
   ARBOR_ASSIGN_OR_RETURN(
       Stmt insert,
@@ -173,7 +174,8 @@ StatusOr<AddResult> add_memory(Connection& conn, WriteContext& ctx, const NewMem
 StatusOr<MemoryId> supersede_memory(Connection& conn, WriteContext& ctx, MemoryId old_id,
                                     const NewMemory& replacement) {
   ARBOR_RETURN_IF_ERROR(validate(replacement));
-  ARBOR_ASSIGN_OR_RETURN(Stmt old, conn.prepare("SELECT superseded_by FROM memories WHERE id = ?1"));
+  ARBOR_ASSIGN_OR_RETURN(Stmt old,
+                         conn.prepare("SELECT superseded_by FROM memories WHERE id = ?1"));
   old.bind(1, old_id);
   ARBOR_ASSIGN_OR_RETURN(const bool exists, old.step());
   if (!exists) return Status::not_found("memory " + std::to_string(old_id) + " does not exist");
@@ -218,7 +220,8 @@ Status update_memory(Connection& conn, WriteContext& /*ctx*/, MemoryId id, const
   const int next = params.bind_all(stmt);
   stmt.bind(next, id);
   ARBOR_RETURN_IF_ERROR(stmt.run());
-  if (conn.changes() == 0) return Status::not_found("memory " + std::to_string(id) + " does not exist");
+  if (conn.changes() == 0)
+    return Status::not_found("memory " + std::to_string(id) + " does not exist");
   return Status();
 }
 
@@ -281,17 +284,20 @@ StatusOr<std::int64_t> compact_rows(Connection& conn, WriteContext& ctx,
   if (options.drop_expired) {
     SqlParams params;
     params.add(ctx.now_ms);
-    ARBOR_ASSIGN_OR_RETURN(
-        ids, ids_of(conn, "SELECT id FROM memories WHERE expires_at IS NOT NULL AND "
-                          "expires_at <= ?", params));
+    ARBOR_ASSIGN_OR_RETURN(ids, ids_of(conn,
+                                       "SELECT id FROM memories WHERE expires_at IS NOT NULL AND "
+                                       "expires_at <= ?",
+                                       params));
   }
   if (options.drop_superseded_before) {
     SqlParams params;
     params.add(*options.drop_superseded_before);
     ARBOR_ASSIGN_OR_RETURN(
         const std::vector<MemoryId> old,
-        ids_of(conn, "SELECT o.id FROM memories o JOIN memories n ON n.id = o.superseded_by "
-                     "WHERE n.created_at < ?", params));
+        ids_of(conn,
+               "SELECT o.id FROM memories o JOIN memories n ON n.id = o.superseded_by "
+               "WHERE n.created_at < ?",
+               params));
     ids.insert(ids.end(), old.begin(), old.end());
   }
   ARBOR_ASSIGN_OR_RETURN(const std::int64_t n, erase_memories(conn, ctx, ids, /*purge=*/false));
@@ -320,8 +326,8 @@ StatusOr<std::optional<Memory>> get_memory(Connection& conn, MemoryId id) {
   return std::optional<Memory>(std::move(m));
 }
 
-StatusOr<std::vector<Memory>> recent_memories(Connection& conn, const MemoryFilter& filter,
-                                              int n, std::int64_t now) {
+StatusOr<std::vector<Memory>> recent_memories(Connection& conn, const MemoryFilter& filter, int n,
+                                              std::int64_t now) {
   SqlParams params;
   const std::string sql = std::string("SELECT ") + kMemoryColumns + " FROM memories m WHERE " +
                           filter_sql(filter, now, params) +
@@ -332,9 +338,8 @@ StatusOr<std::vector<Memory>> recent_memories(Connection& conn, const MemoryFilt
   return read_memories(stmt);
 }
 
-StatusOr<std::vector<ScoredMemory>> important_memories(Connection& conn,
-                                                       const MemoryFilter& filter, int n,
-                                                       const ScoreWeights& weights,
+StatusOr<std::vector<ScoredMemory>> important_memories(Connection& conn, const MemoryFilter& filter,
+                                                       int n, const ScoreWeights& weights,
                                                        std::int64_t now) {
   if (weights.importance <= 0 && weights.recency <= 0) {
     return Status::invalid_argument("recall needs a positive importance or recency weight");
@@ -346,8 +351,8 @@ StatusOr<std::vector<ScoredMemory>> important_memories(Connection& conn,
   params.add(weights.recency_half_life_ms);
   std::string sql = std::string("SELECT ") + kMemoryColumns +
                     ", ? * m.importance AS ip, ? * arbor_decay(? - m.accessed_at, ?) AS rp "
-                    "FROM memories m WHERE " + filter_sql(filter, now, params) +
-                    " ORDER BY ip + rp DESC, m.id DESC LIMIT ?";
+                    "FROM memories m WHERE " +
+                    filter_sql(filter, now, params) + " ORDER BY ip + rp DESC, m.id DESC LIMIT ?";
   params.add(static_cast<std::int64_t>(std::max(n, 0)));
   ARBOR_ASSIGN_OR_RETURN(Stmt stmt, conn.prepare(sql));
   params.bind_all(stmt);
@@ -434,10 +439,11 @@ StatusOr<std::string> check_integrity(Connection& conn, bool with_fts) {
   {
     // term_docs must count what FTS5 counts (its triggers keep it so).
     const StatusOr<std::int64_t> differ =
-        single_int(conn, "SELECT (SELECT count(*) FROM (SELECT term, doc FROM memories_vocab "
-                         "EXCEPT SELECT term, docs FROM term_docs)) + (SELECT count(*) FROM "
-                         "(SELECT term, docs FROM term_docs EXCEPT SELECT term, doc FROM "
-                         "memories_vocab))");
+        single_int(conn,
+                   "SELECT (SELECT count(*) FROM (SELECT term, doc FROM memories_vocab "
+                   "EXCEPT SELECT term, docs FROM term_docs)) + (SELECT count(*) FROM "
+                   "(SELECT term, docs FROM term_docs EXCEPT SELECT term, doc FROM "
+                   "memories_vocab))");
     if (!differ.ok() && differ.status().code() != StatusCode::kDataLoss) return differ.status();
     if (!differ.ok() || *differ != 0) {
       out = (out == "ok" ? "" : out + "\n") + "term_docs: " +
@@ -447,8 +453,8 @@ StatusOr<std::string> check_integrity(Connection& conn, bool with_fts) {
   }
   if (with_fts) {
     // Compares the FTS5 index with the memories table (rank 1: the external content too).
-    const Status fts = conn.exec(
-        "INSERT INTO memories_fts(memories_fts, rank) VALUES ('integrity-check', 1)");
+    const Status fts =
+        conn.exec("INSERT INTO memories_fts(memories_fts, rank) VALUES ('integrity-check', 1)");
     if (!fts.ok()) {
       if (fts.code() != StatusCode::kDataLoss) return fts;
       out = (out == "ok" ? "" : out + "\n") + "memories_fts: " + fts.message();

@@ -42,13 +42,12 @@ Status compact_file(Connection& conn, bool vacuum);
 
 StatusOr<std::optional<Memory>> get_memory(Connection& conn, MemoryId id);
 // The newest `n` memories matching `filter`.
-StatusOr<std::vector<Memory>> recent_memories(Connection& conn, const MemoryFilter& filter,
-                                              int n, std::int64_t now);
+StatusOr<std::vector<Memory>> recent_memories(Connection& conn, const MemoryFilter& filter, int n,
+                                              std::int64_t now);
 // The `n` memories with the highest weights.importance * importance + weights.recency *
 // 0.5^(age / half-life), age since last access.
-StatusOr<std::vector<ScoredMemory>> important_memories(Connection& conn,
-                                                       const MemoryFilter& filter, int n,
-                                                       const ScoreWeights& weights,
+StatusOr<std::vector<ScoredMemory>> important_memories(Connection& conn, const MemoryFilter& filter,
+                                                       int n, const ScoreWeights& weights,
                                                        std::int64_t now);
 // Memories with id > after_id in id order, at most `limit` (all versions).
 StatusOr<std::vector<Memory>> scan_memories(Connection& conn, MemoryId after_id, int limit);

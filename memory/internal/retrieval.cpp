@@ -50,7 +50,8 @@ Status text_candidates(Connection& conn, const std::vector<QueryTerm>& terms, co
     const std::string sql = "SELECT m.id, " + bm25_call(ranked.size()) +
                             " AS s FROM memories_fts JOIN memories m ON m.id = "
                             "memories_fts.rowid WHERE memories_fts MATCH ? AND " +
-                            filter_sql(q.filter, now, params) + " ORDER BY s DESC, m.id DESC LIMIT ?";
+                            filter_sql(q.filter, now, params) +
+                            " ORDER BY s DESC, m.id DESC LIMIT ?";
     params.add(static_cast<std::int64_t>(limit));
     ARBOR_ASSIGN_OR_RETURN(Stmt stmt, conn.prepare(sql));
     params.bind_all(stmt);
@@ -72,7 +73,8 @@ Status text_candidates(Connection& conn, const std::vector<QueryTerm>& terms, co
     params.add(match_expression(all));
     const std::string sql = "SELECT m.id, " + bm25_call(all.size()) +
                             " FROM memories_fts JOIN memories m ON m.id = memories_fts.rowid "
-                            "WHERE memories_fts MATCH ? AND " + filter_sql(q.filter, now, params) +
+                            "WHERE memories_fts MATCH ? AND " +
+                            filter_sql(q.filter, now, params) +
                             " ORDER BY memories_fts.rowid DESC LIMIT ?";
     params.add(static_cast<std::int64_t>(std::max(q.text_scan_budget, 1)));
     ARBOR_ASSIGN_OR_RETURN(Stmt stmt, conn.prepare(sql));
@@ -105,9 +107,9 @@ Status exact_cosines(Connection& conn, const std::string& model, std::span<const
     s.cosine.reset();
     ids.push_back(id);
   }
-  ARBOR_ASSIGN_OR_RETURN(
-      Stmt stmt, conn.prepare("SELECT memory_id, data FROM vectors WHERE model = ?1 AND "
-                              "memory_id IN (SELECT value FROM json_each(?2))"));
+  ARBOR_ASSIGN_OR_RETURN(Stmt stmt,
+                         conn.prepare("SELECT memory_id, data FROM vectors WHERE model = ?1 AND "
+                                      "memory_id IN (SELECT value FROM json_each(?2))"));
   stmt.bind(1, model).bind(2, id_list_json(ids));
   std::vector<float> v(unit.size());
   while (true) {
@@ -164,7 +166,8 @@ Status vector_candidates(Connection& conn, const VectorCache& cache, const std::
     }
     if (ids.empty()) break;
     std::unordered_map<MemoryId, float> cosine_of;
-    for (std::size_t i = taken; i < taken + ids.size(); ++i) cosine_of[scores[i].first] = scores[i].second;
+    for (std::size_t i = taken; i < taken + ids.size(); ++i)
+      cosine_of[scores[i].first] = scores[i].second;
     ARBOR_ASSIGN_OR_RETURN(std::vector<MemoryId> ok, passing_filter(conn, ids, q, now));
     // Keep the ranking order among those that pass.
     std::sort(ok.begin(), ok.end(), [&](MemoryId a, MemoryId b) {
@@ -184,8 +187,8 @@ Status vector_candidates(Connection& conn, const VectorCache& cache, const std::
 
 }  // namespace
 
-StatusOr<std::vector<ScoredMemory>> retrieve(Connection& conn, VectorCache& cache,
-                                             const Query& q, std::int64_t now) {
+StatusOr<std::vector<ScoredMemory>> retrieve(Connection& conn, VectorCache& cache, const Query& q,
+                                             std::int64_t now) {
   if (q.k <= 0) return std::vector<ScoredMemory>();
   const ScoreWeights& w = q.weights;
   std::vector<QueryTerm> terms;
@@ -212,10 +215,10 @@ StatusOr<std::vector<ScoredMemory>> retrieve(Connection& conn, VectorCache& cach
     normalize(unit);
     ARBOR_ASSIGN_OR_RETURN(dim, cache.sync(conn, q.embedding->model));
     if (dim && *dim != static_cast<int>(unit.size())) {
-      return Status::invalid_argument(
-          "the query embedding of model '" + q.embedding->model + "' has " +
-          std::to_string(unit.size()) + " values, the stored vectors of that model have " +
-          std::to_string(*dim));
+      return Status::invalid_argument("the query embedding of model '" + q.embedding->model +
+                                      "' has " + std::to_string(unit.size()) +
+                                      " values, the stored vectors of that model have " +
+                                      std::to_string(*dim));
     }
   }
 

@@ -52,9 +52,9 @@ StatusOr<EpisodeId> begin_episode(Connection& conn, WriteContext& ctx, const New
     ARBOR_ASSIGN_OR_RETURN(const bool exists, run.step());
     if (!exists) return Status::not_found("run " + std::to_string(*e.run) + " does not exist");
   }
-  ARBOR_ASSIGN_OR_RETURN(
-      Stmt stmt, conn.prepare("INSERT INTO episodes(run_id, problem, env, task, info_json, "
-                              "started_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"));
+  ARBOR_ASSIGN_OR_RETURN(Stmt stmt,
+                         conn.prepare("INSERT INTO episodes(run_id, problem, env, task, info_json, "
+                                      "started_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"));
   if (e.run) stmt.bind(1, *e.run);
   ARBOR_RETURN_IF_ERROR(stmt.bind(2, e.problem)
                             .bind(3, e.env)
@@ -74,7 +74,8 @@ StatusOr<std::int64_t> append_step(Connection& conn, WriteContext& ctx, EpisodeI
   if (!exists) return Status::not_found("episode " + std::to_string(episode) + " does not exist");
   if (status.col_text(0) != "running") {
     return Status::failed_precondition("episode " + std::to_string(episode) + " is " +
-                                       status.col_string(0) + "; steps are appended only to "
+                                       status.col_string(0) +
+                                       "; steps are appended only to "
                                        "a running episode");
   }
   ARBOR_ASSIGN_OR_RETURN(
@@ -98,9 +99,9 @@ StatusOr<std::int64_t> append_step(Connection& conn, WriteContext& ctx, EpisodeI
 Status finish_episode(Connection& conn, WriteContext& ctx, EpisodeId episode,
                       const std::string& outcome_json) {
   ARBOR_RETURN_IF_ERROR(check_json(outcome_json, "episode outcome_json"));
-  ARBOR_ASSIGN_OR_RETURN(
-      Stmt stmt, conn.prepare("UPDATE episodes SET status = 'finished', outcome_json = ?1, "
-                              "finished_at = ?2 WHERE id = ?3 AND status = 'running'"));
+  ARBOR_ASSIGN_OR_RETURN(Stmt stmt,
+                         conn.prepare("UPDATE episodes SET status = 'finished', outcome_json = ?1, "
+                                      "finished_at = ?2 WHERE id = ?3 AND status = 'running'"));
   ARBOR_RETURN_IF_ERROR(stmt.bind(1, outcome_json).bind(2, ctx.now_ms).bind(3, episode).run());
   if (conn.changes() == 0) {
     return Status::failed_precondition("episode " + std::to_string(episode) +
@@ -113,7 +114,8 @@ StatusOr<RunProgress> open_run(Connection& conn, WriteContext& ctx, const RunSpe
   if (spec.name.empty()) return Status::invalid_argument("run name is empty");
   ARBOR_RETURN_IF_ERROR(check_json(spec.config_json, "run config_json"));
   RunProgress progress;
-  ARBOR_ASSIGN_OR_RETURN(Stmt find, conn.prepare("SELECT id, config_hash FROM runs WHERE name = ?1"));
+  ARBOR_ASSIGN_OR_RETURN(Stmt find,
+                         conn.prepare("SELECT id, config_hash FROM runs WHERE name = ?1"));
   find.bind(1, spec.name);
   ARBOR_ASSIGN_OR_RETURN(const bool exists, find.step());
   if (!exists) {
@@ -131,9 +133,9 @@ StatusOr<RunProgress> open_run(Connection& conn, WriteContext& ctx, const RunSpe
   progress.run = find.col_int(0);
   progress.resumed = true;
   if (find.col_text(1) != spec.config_hash) {
-    return Status::failed_precondition(
-        "run '" + spec.name + "' was started with config hash " + find.col_string(1) +
-        ", this config hashes to " + spec.config_hash + "; refusing to resume a changed run");
+    return Status::failed_precondition("run '" + spec.name + "' was started with config hash " +
+                                       find.col_string(1) + ", this config hashes to " +
+                                       spec.config_hash + "; refusing to resume a changed run");
   }
   {
     ARBOR_ASSIGN_OR_RETURN(Stmt running,
@@ -143,16 +145,17 @@ StatusOr<RunProgress> open_run(Connection& conn, WriteContext& ctx, const RunSpe
     running.bind(1, progress.run);
     ARBOR_ASSIGN_OR_RETURN(progress.abandoned, read_episodes(running));
   }
-  ARBOR_ASSIGN_OR_RETURN(
-      Stmt abandon, conn.prepare("UPDATE episodes SET status = 'abandoned', finished_at = ?1 "
-                                 "WHERE run_id = ?2 AND status = 'running'"));
+  ARBOR_ASSIGN_OR_RETURN(Stmt abandon,
+                         conn.prepare("UPDATE episodes SET status = 'abandoned', finished_at = ?1 "
+                                      "WHERE run_id = ?2 AND status = 'running'"));
   ARBOR_RETURN_IF_ERROR(abandon.bind(1, ctx.now_ms).bind(2, progress.run).run());
   for (Episode& e : progress.abandoned) {
     e.status = EpisodeStatus::kAbandoned;
     e.finished_at = ctx.now_ms;
   }
   ARBOR_ASSIGN_OR_RETURN(
-      Stmt done, conn.prepare("SELECT problem FROM problem_results WHERE run_id = ?1 ORDER BY problem"));
+      Stmt done,
+      conn.prepare("SELECT problem FROM problem_results WHERE run_id = ?1 ORDER BY problem"));
   done.bind(1, progress.run);
   while (true) {
     ARBOR_ASSIGN_OR_RETURN(const bool row, done.step());
@@ -177,13 +180,16 @@ Status finish_problem(Connection& conn, WriteContext& ctx, const ProblemResult& 
                                   " is already recorded");
   }
   if (r.episode) ARBOR_RETURN_IF_ERROR(finish_episode(conn, ctx, *r.episode, r.outcome_json));
-  ARBOR_ASSIGN_OR_RETURN(
-      Stmt insert, conn.prepare("INSERT INTO problem_results(run_id, problem, episode_id, "
-                                "result_json, finished_at) VALUES (?1, ?2, ?3, ?4, ?5)"));
+  ARBOR_ASSIGN_OR_RETURN(Stmt insert,
+                         conn.prepare("INSERT INTO problem_results(run_id, problem, episode_id, "
+                                      "result_json, finished_at) VALUES (?1, ?2, ?3, ?4, ?5)"));
   insert.bind(1, r.run).bind(2, r.problem);
   if (r.episode) insert.bind(3, *r.episode);
-  ARBOR_RETURN_IF_ERROR(insert.bind(4, r.result_json).bind(5, ctx.now_ms).run().with_context(
-      "recording problem '" + r.problem + "' of run " + std::to_string(r.run)));
+  ARBOR_RETURN_IF_ERROR(
+      insert.bind(4, r.result_json)
+          .bind(5, ctx.now_ms)
+          .run()
+          .with_context("recording problem '" + r.problem + "' of run " + std::to_string(r.run)));
   if (r.tree_json) {
     ARBOR_ASSIGN_OR_RETURN(Stmt tree, conn.prepare("INSERT INTO search_trees(run_id, problem, "
                                                    "tree_json) VALUES (?1, ?2, ?3)"));

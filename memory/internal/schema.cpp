@@ -1,12 +1,12 @@
 #include "memory/internal/schema.h"
 
-#include <sqlite3.h>
-
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <string>
 #include <vector>
+
+#include <sqlite3.h>
 
 #include "memory/internal/fts.h"
 
@@ -216,17 +216,19 @@ Status enable_wal(Connection& conn) {
   ARBOR_ASSIGN_OR_RETURN(const bool row, stmt.step());
   const std::string mode = row ? stmt.col_string(0) : "";
   if (mode != "wal") {
-    return Status::failed_precondition(conn.path() + ": cannot switch the database to WAL mode "
-                                       "(journal mode stays '" + mode + "')");
+    return Status::failed_precondition(conn.path() +
+                                       ": cannot switch the database to WAL mode "
+                                       "(journal mode stays '" +
+                                       mode + "')");
   }
   return Status();
 }
 
 Status apply_migrations(Connection& conn, std::span<const Migration> list) {
   return with_write_transaction(conn, [&]() -> Status {
-    ARBOR_RETURN_IF_ERROR(conn.exec(
-        "CREATE TABLE IF NOT EXISTS arbor_schema(version INTEGER PRIMARY KEY, "
-        "description TEXT NOT NULL, applied_at INTEGER NOT NULL)"));
+    ARBOR_RETURN_IF_ERROR(
+        conn.exec("CREATE TABLE IF NOT EXISTS arbor_schema(version INTEGER PRIMARY KEY, "
+                  "description TEXT NOT NULL, applied_at INTEGER NOT NULL)"));
     // Read again inside the write lock: another process may have migrated meanwhile.
     ARBOR_ASSIGN_OR_RETURN(const int current, stored_version(conn));
     const int latest = list.empty() ? 0 : list.back().version;
@@ -238,12 +240,13 @@ Status apply_migrations(Connection& conn, std::span<const Migration> list) {
     }
     for (const Migration& m : list) {
       if (m.version <= current) continue;
-      ARBOR_RETURN_IF_ERROR(conn.exec(m.sql).with_context(
-          "migration to schema version " + std::to_string(m.version)));
+      ARBOR_RETURN_IF_ERROR(conn.exec(m.sql).with_context("migration to schema version " +
+                                                          std::to_string(m.version)));
       ARBOR_ASSIGN_OR_RETURN(
           Stmt insert, conn.prepare("INSERT INTO arbor_schema(version, description, applied_at) "
                                     "VALUES (?1, ?2, ?3)"));
-      ARBOR_RETURN_IF_ERROR(insert.bind(1, m.version).bind(2, m.description).bind(3, now_ms()).run());
+      ARBOR_RETURN_IF_ERROR(
+          insert.bind(1, m.version).bind(2, m.description).bind(3, now_ms()).run());
     }
     return Status();
   });
@@ -251,23 +254,27 @@ Status apply_migrations(Connection& conn, std::span<const Migration> list) {
 
 }  // namespace
 
-std::span<const Migration> migrations() { return kMigrations; }
+std::span<const Migration> migrations() {
+  return kMigrations;
+}
 
 Status configure_connection(Connection& conn, bool writer, std::int64_t max_bytes) {
-  const int rc = sqlite3_create_function(conn.raw(), "arbor_decay", 2,
-                                         SQLITE_UTF8 | SQLITE_DETERMINISTIC, nullptr,
-                                         decay_function, nullptr, nullptr);
+  const int rc =
+      sqlite3_create_function(conn.raw(), "arbor_decay", 2, SQLITE_UTF8 | SQLITE_DETERMINISTIC,
+                              nullptr, decay_function, nullptr, nullptr);
   if (rc != SQLITE_OK) return conn.error(rc, "registering arbor_decay()");
   // Reads go through a memory map (no read() call per page) and a 32 MB page cache: a query
   // touches thousands of rows of the memories table and the FTS index.
-  ARBOR_RETURN_IF_ERROR(conn.exec("PRAGMA foreign_keys = ON; PRAGMA mmap_size = 1073741824; "
-                                  "PRAGMA cache_size = -32768"));
+  ARBOR_RETURN_IF_ERROR(
+      conn.exec("PRAGMA foreign_keys = ON; PRAGMA mmap_size = 1073741824; "
+                "PRAGMA cache_size = -32768"));
   ARBOR_RETURN_IF_ERROR(register_fts_functions(conn));
   if (!writer) return Status();
   // In WAL mode NORMAL loses no committed transaction when the process dies; only a power
   // loss can roll back the last ones. secure_delete overwrites deleted content in the file.
-  ARBOR_RETURN_IF_ERROR(conn.exec("PRAGMA synchronous = NORMAL; PRAGMA secure_delete = ON; "
-                                  "PRAGMA journal_size_limit = 67108864"));
+  ARBOR_RETURN_IF_ERROR(
+      conn.exec("PRAGMA synchronous = NORMAL; PRAGMA secure_delete = ON; "
+                "PRAGMA journal_size_limit = 67108864"));
   if (max_bytes > 0) {
     // max_page_count never shrinks below the current size, so a full database stays readable.
     const std::int64_t pages = std::max<std::int64_t>(1, max_bytes / 4096);
@@ -294,8 +301,11 @@ StatusOr<int> open_schema(Connection& conn, const SchemaOptions& options,
     std::string names;
     for (std::size_t i = 0; i < tables.size() && i < 5; ++i) names += (i ? ", " : "") + tables[i];
     if (tables.size() > 5) names += ", ...";
-    return Status::invalid_argument(conn.path() + ": an SQLite database of another application "
-                                    "(tables: " + names + "), not an Arbor memory database; "
+    return Status::invalid_argument(conn.path() +
+                                    ": an SQLite database of another application "
+                                    "(tables: " +
+                                    names +
+                                    "), not an Arbor memory database; "
                                     "it was not modified");
   } else {
     ARBOR_ASSIGN_OR_RETURN(version, stored_version(conn));

@@ -1,16 +1,18 @@
 #include "memory/internal/sqlite.h"
 
-#include <sqlite3.h>
-
 #include <cerrno>
 #include <cstring>
+
+#include <sqlite3.h>
 
 #include "core/check.h"
 
 namespace arbor::memory::internal {
 namespace {
 
-std::string errno_text(int err) { return err == 0 ? std::string() : std::strerror(err); }
+std::string errno_text(int err) {
+  return err == 0 ? std::string() : std::strerror(err);
+}
 
 }  // namespace
 
@@ -44,8 +46,8 @@ Stmt& Stmt::bind(int i, double v) {
 }
 
 Stmt& Stmt::bind(int i, std::string_view v) {
-  (void)check_bind(sqlite3_bind_text64(stmt_, i, v.data(), v.size(), SQLITE_TRANSIENT,
-                                       SQLITE_UTF8));
+  (void)check_bind(
+      sqlite3_bind_text64(stmt_, i, v.data(), v.size(), SQLITE_TRANSIENT, SQLITE_UTF8));
   return *this;
 }
 
@@ -74,9 +76,15 @@ Status Stmt::run() {
   }
 }
 
-bool Stmt::is_null(int col) const { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
-std::int64_t Stmt::col_int(int col) const { return sqlite3_column_int64(stmt_, col); }
-double Stmt::col_double(int col) const { return sqlite3_column_double(stmt_, col); }
+bool Stmt::is_null(int col) const {
+  return sqlite3_column_type(stmt_, col) == SQLITE_NULL;
+}
+std::int64_t Stmt::col_int(int col) const {
+  return sqlite3_column_int64(stmt_, col);
+}
+double Stmt::col_double(int col) const {
+  return sqlite3_column_double(stmt_, col);
+}
 
 std::string_view Stmt::col_text(int col) const {
   const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, col));
@@ -96,9 +104,15 @@ StatusOr<std::unique_ptr<Connection>> Connection::open(const std::string& path, 
                                                        int busy_timeout_ms, bool immutable) {
   int flags = SQLITE_OPEN_NOMUTEX;
   switch (mode) {
-    case OpenMode::kReadOnly: flags |= SQLITE_OPEN_READONLY; break;
-    case OpenMode::kReadWrite: flags |= SQLITE_OPEN_READWRITE; break;
-    case OpenMode::kReadWriteCreate: flags |= SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE; break;
+    case OpenMode::kReadOnly:
+      flags |= SQLITE_OPEN_READONLY;
+      break;
+    case OpenMode::kReadWrite:
+      flags |= SQLITE_OPEN_READWRITE;
+      break;
+    case OpenMode::kReadWriteCreate:
+      flags |= SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+      break;
   }
   // SQLite is built with URI filenames on, so every path goes through a URI we build: a
   // plain path that happens to start with "file:" stays a path.
@@ -157,14 +171,19 @@ StatusOr<Stmt> Connection::prepare(std::string_view sql) {
     }
     it = cache_.emplace(std::move(key), stmt).first;
   }
-  ARBOR_CHECK(!sqlite3_stmt_busy(it->second))
-      << "statement borrowed twice at once: " << it->first;
+  ARBOR_CHECK(!sqlite3_stmt_busy(it->second)) << "statement borrowed twice at once: " << it->first;
   return Stmt(this, it->second);
 }
 
-bool Connection::in_transaction() const { return sqlite3_get_autocommit(db_) == 0; }
-std::int64_t Connection::last_insert_id() const { return sqlite3_last_insert_rowid(db_); }
-std::int64_t Connection::changes() const { return sqlite3_changes64(db_); }
+bool Connection::in_transaction() const {
+  return sqlite3_get_autocommit(db_) == 0;
+}
+std::int64_t Connection::last_insert_id() const {
+  return sqlite3_last_insert_rowid(db_);
+}
+std::int64_t Connection::changes() const {
+  return sqlite3_changes64(db_);
+}
 
 Status Connection::error(int rc, std::string_view what) const {
   const std::string sqlite_msg = db_ != nullptr ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
@@ -174,18 +193,23 @@ Status Connection::error(int rc, std::string_view what) const {
   switch (rc & 0xff) {
     case SQLITE_BUSY:
     case SQLITE_LOCKED:
-      return Status::unavailable(path_ + ": the database is locked by another connection or "
-                                 "process (waited " + std::to_string(busy_timeout_ms_) +
+      return Status::unavailable(path_ +
+                                 ": the database is locked by another connection or "
+                                 "process (waited " +
+                                 std::to_string(busy_timeout_ms_) +
                                  " ms); nothing was changed, retry when it is released");
     case SQLITE_READONLY:
       return Status::failed_precondition(
-          path_ + ": cannot write: the file or its folder is read-only (SQLite also creates "
+          path_ +
+          ": cannot write: the file or its folder is read-only (SQLite also creates "
           "FILE-wal and FILE-shm beside the database); nothing was changed");
     case SQLITE_FULL:
-      return Status::resource_exhausted(path_ + ": the disk or the database's size limit is "
+      return Status::resource_exhausted(path_ +
+                                        ": the disk or the database's size limit is "
                                         "full; nothing was changed");
     case SQLITE_NOTADB:
-      return Status::invalid_argument(path_ + ": not an SQLite database (or an encrypted one); "
+      return Status::invalid_argument(path_ +
+                                      ": not an SQLite database (or an encrypted one); "
                                       "it was not changed");
     case SQLITE_CORRUPT:
       return Status::data_loss(path_ + ": the database file is corrupt (" + sqlite_msg +
@@ -195,7 +219,8 @@ Status Connection::error(int rc, std::string_view what) const {
       if (err == ENOENT) return Status::not_found(msg);
       if (err == EACCES || err == EROFS || err == EPERM) {
         return Status::failed_precondition(
-            msg + " (the file or its folder is not writable: SQLite creates FILE-wal and "
+            msg +
+            " (the file or its folder is not writable: SQLite creates FILE-wal and "
             "FILE-shm beside the database)");
       }
       return Status::invalid_argument(msg);
@@ -203,19 +228,29 @@ Status Connection::error(int rc, std::string_view what) const {
     case SQLITE_IOERR: {
       const char* doing = "accessing the file";
       switch (rc) {
-        case SQLITE_IOERR_WRITE: doing = "writing (is the disk full?)"; break;
+        case SQLITE_IOERR_WRITE:
+          doing = "writing (is the disk full?)";
+          break;
         case SQLITE_IOERR_READ:
-        case SQLITE_IOERR_SHORT_READ: doing = "reading"; break;
-        case SQLITE_IOERR_FSYNC: doing = "syncing to disk"; break;
-        case SQLITE_IOERR_TRUNCATE: doing = "truncating"; break;
-        default: break;
+        case SQLITE_IOERR_SHORT_READ:
+          doing = "reading";
+          break;
+        case SQLITE_IOERR_FSYNC:
+          doing = "syncing to disk";
+          break;
+        case SQLITE_IOERR_TRUNCATE:
+          doing = "truncating";
+          break;
+        default:
+          break;
       }
-      const std::string msg = path_ + ": I/O error while " + doing + errno_part +
-                              "; nothing was committed";
+      const std::string msg =
+          path_ + ": I/O error while " + doing + errno_part + "; nothing was committed";
       if (err == ENOSPC || err == EFBIG || err == EDQUOT) return Status::resource_exhausted(msg);
       return Status::unavailable(msg);
     }
-    case SQLITE_NOMEM: return Status::resource_exhausted(path_ + ": out of memory");
+    case SQLITE_NOMEM:
+      return Status::resource_exhausted(path_ + ": out of memory");
     case SQLITE_CONSTRAINT:
       return Status::invalid_argument(path_ + ": " + std::string(what) + ": " + sqlite_msg);
     default:

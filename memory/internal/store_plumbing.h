@@ -15,7 +15,9 @@
 namespace arbor::memory {
 namespace internal {
 
-inline const Status& status_of(const Status& s) { return s; }
+inline const Status& status_of(const Status& s) {
+  return s;
+}
 template <typename T>
 const Status& status_of(const StatusOr<T>& s) {
   return s.status();
@@ -30,14 +32,15 @@ template <typename T, typename F>
 Pending<T> Store::write(F body) {
   auto [pending, completer] = make_pending<T>();
   if (!writer_) {
-    completer.complete(Result<T>(Status::failed_precondition(
-        path_ + ": the memory database was opened read-only")));
+    completer.complete(Result<T>(
+        Status::failed_precondition(path_ + ": the memory database was opened read-only")));
     return std::move(pending);
   }
   begin_op();
   auto result = std::make_shared<std::optional<Result<T>>>();
   writer_->submit(
-      [body = std::move(body), result](internal::Connection& conn, internal::WriteContext& ctx) -> Status {
+      [body = std::move(body), result](internal::Connection& conn,
+                                       internal::WriteContext& ctx) -> Status {
         result->emplace(body(conn, ctx));
         return internal::status_of(**result);
       },
@@ -52,8 +55,8 @@ template <typename T, typename F>
 Pending<T> Store::write_alone(F body) {
   auto [pending, completer] = make_pending<T>();
   if (!writer_) {
-    completer.complete(Result<T>(Status::failed_precondition(
-        path_ + ": the memory database was opened read-only")));
+    completer.complete(Result<T>(
+        Status::failed_precondition(path_ + ": the memory database was opened read-only")));
     return std::move(pending);
   }
   begin_op();
@@ -74,25 +77,25 @@ template <typename T, typename F>
 Pending<T> Store::read(F body) {
   auto [pending, completer] = make_pending<T>();
   begin_op();
-  readers_->submit([this, body = std::move(body), completer = completer](internal::Connection* conn) {
-    if (conn == nullptr) {
-      completer.complete(Result<T>(Status::cancelled(path_ + ": the store is closed")));
-    } else {
-      std::optional<Result<T>> r;
-      const Status s = internal::with_read_transaction(*conn, [&]() -> Status {
-        r.emplace(body(*conn));
-        return internal::status_of(*r);
+  readers_->submit(
+      [this, body = std::move(body), completer = completer](internal::Connection* conn) {
+        if (conn == nullptr) {
+          completer.complete(Result<T>(Status::cancelled(path_ + ": the store is closed")));
+        } else {
+          std::optional<Result<T>> r;
+          const Status s = internal::with_read_transaction(*conn, [&]() -> Status {
+            r.emplace(body(*conn));
+            return internal::status_of(*r);
+          });
+          completer.complete(s.ok() ? std::move(*r) : Result<T>(s));
+        }
+        end_op();
       });
-      completer.complete(s.ok() ? std::move(*r) : Result<T>(s));
-    }
-    end_op();
-  });
   return std::move(pending);
 }
 
 template <typename T>
-Pending<T> Store::then_checkpoint(Pending<T> first, bool vacuum,
-                                  std::function<void(T&)> finish) {
+Pending<T> Store::then_checkpoint(Pending<T> first, bool vacuum, std::function<void(T&)> finish) {
   auto first_result = std::make_shared<std::optional<Result<T>>>();
   std::move(first).then([first_result](Result<T> r) { first_result->emplace(std::move(r)); });
   // Queued after `first`, so `first_result` is set when it runs.

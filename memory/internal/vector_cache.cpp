@@ -71,7 +71,8 @@ StatusOr<std::optional<int>> VectorCache::sync(Connection& conn, const std::stri
 }
 
 Status VectorCache::load_locked(Connection& conn, const std::string& model) {
-  ARBOR_ASSIGN_OR_RETURN(Stmt dim_stmt, conn.prepare("SELECT dim FROM vector_models WHERE name = ?1"));
+  ARBOR_ASSIGN_OR_RETURN(Stmt dim_stmt,
+                         conn.prepare("SELECT dim FROM vector_models WHERE name = ?1"));
   dim_stmt.bind(1, model);
   ARBOR_ASSIGN_OR_RETURN(const bool known, dim_stmt.step());
   if (!known) return Status();  // no vectors of this model yet: nothing to cache
@@ -119,9 +120,13 @@ std::vector<std::pair<MemoryId, float>> VectorCache::score_all(
   return out;
 }
 
-void VectorCache::will_commit(std::int64_t epoch) { in_flight_ = epoch; }
+void VectorCache::will_commit(std::int64_t epoch) {
+  in_flight_ = epoch;
+}
 
-void VectorCache::commit_failed() { in_flight_ = kUnknown; }
+void VectorCache::commit_failed() {
+  in_flight_ = kUnknown;
+}
 
 void VectorCache::committed(std::int64_t previous_epoch, std::int64_t epoch,
                             VectorChanges changes) {
@@ -201,8 +206,7 @@ void VectorCache::erase(Matrix& m, MemoryId id) {
   const std::size_t last = m.ids.size() - 1;
   const auto dim = static_cast<std::size_t>(m.dim);
   if (row != last) {
-    std::memcpy(m.data.data() + row * dim, m.data.data() + last * dim,
-                dim * sizeof(std::uint16_t));
+    std::memcpy(m.data.data() + row * dim, m.data.data() + last * dim, dim * sizeof(std::uint16_t));
     m.ids[row] = m.ids[last];
     m.row_of[m.ids[row]] = row;
   }

@@ -96,7 +96,7 @@ class VectorCache {
   bool overflowed_ = false;  // queue_ was dropped: reload everything
 
   std::atomic<bool> has_queued_{false};
-  std::atomic<bool> loaded_any_{false};  // false: no reader used the cache, queue nothing
+  std::atomic<bool> loaded_any_{false};            // false: no reader used the cache, queue nothing
   std::atomic<std::int64_t> in_flight_{kUnknown};  // the epoch our writer is committing
   std::atomic<std::int64_t> last_queued_{kUnknown};
 };

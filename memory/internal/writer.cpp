@@ -117,7 +117,8 @@ bool Writer::try_batch(std::deque<Job>& batch, std::size_t* failed_at, Status* f
     Status s = conn_->exec("SAVEPOINT job");
     if (!s.ok()) return abort(i, s);
     s = batch[i].run(*conn_, ctx);
-    if (!conn_->in_transaction()) return abort(i, s.ok() ? Status::internal("transaction lost") : s);
+    if (!conn_->in_transaction())
+      return abort(i, s.ok() ? Status::internal("transaction lost") : s);
     if (s.ok()) {
       const Status r = conn_->exec("RELEASE job");
       if (!r.ok()) return abort(i, r);

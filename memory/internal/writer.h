@@ -38,8 +38,8 @@ class Writer {
 
   // Takes the connection (opened, configured, schema ready) and starts the thread.
   // REQUIRES: max_batch >= 1; `cache` outlives the Writer.
-  Writer(std::unique_ptr<Connection> conn, VectorCache* cache,
-         std::function<std::int64_t()> clock, int max_batch);
+  Writer(std::unique_ptr<Connection> conn, VectorCache* cache, std::function<std::int64_t()> clock,
+         int max_batch);
   // Runs every job queued so far (and those their callbacks queue), then stops the thread.
   ~Writer();
   Writer(const Writer&) = delete;

@@ -1,11 +1,11 @@
 // Files a Store must refuse or survive: not SQLite, corrupt, full, locked by another process.
 // Read-only files and folders are tested through the CLI (cli_test.cpp), which can run as
 // another user when the tests run as root.
+#include <gtest/gtest.h>
 #include <signal.h>
 
-#include <gtest/gtest.h>
-
 #include "memory/store.h"
+
 #include "tests/memory/test_util.h"
 
 namespace arbor::memory {

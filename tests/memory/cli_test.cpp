@@ -1,12 +1,12 @@
 // `arbor memory ...` run as a subprocess: output, exit codes, and the bad files (read-only,
 // full, not a database, locked) that must fail clearly and stay unchanged.
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/stat.h>
 
-#include <gtest/gtest.h>
-
 #include "core/json.h"
 #include "core/strings.h"
+
 #include "tests/memory/test_util.h"
 
 namespace arbor::memory {
@@ -103,8 +103,8 @@ TEST(CliTest, HashEmbedderAddsTheVectorSignal) {
   TempDir dir;
   const std::string db = dir.file("m.db");
   fill(db, 5);
-  auto r = arbor({"add", "--db", db, "--text", "golden coins in a wooden chest", "--embedder",
-                  "hash"});
+  auto r =
+      arbor({"add", "--db", db, "--text", "golden coins in a wooden chest", "--embedder", "hash"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   r = arbor({"search", "--db", db, "--query", "wooden chests", "--embedder", "hash"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -119,11 +119,11 @@ TEST(CliTest, HashEmbedderAddsTheVectorSignal) {
 TEST(CliTest, OnlyAddCreatesADatabase) {
   TempDir dir;
   const std::string db = dir.file("missing.db");
-  for (const auto& args : std::vector<std::vector<std::string>>{
-           {"search", "--db", db, "--query", "x"},
-           {"delete", "--db", db, "--id", "1"},
-           {"stats", "--db", db},
-           {"export", "--db", db}}) {
+  for (const auto& args :
+       std::vector<std::vector<std::string>>{{"search", "--db", db, "--query", "x"},
+                                             {"delete", "--db", db, "--id", "1"},
+                                             {"stats", "--db", db},
+                                             {"export", "--db", db}}) {
     auto r = arbor(args);
     EXPECT_EQ(r.exit_code, 2) << args[0];
     EXPECT_TRUE(testing::contains(r.err, "no such memory database")) << r.err;
@@ -153,10 +153,10 @@ TEST(CliTest, NotADatabaseIsLeftAlone) {
   TempDir dir;
   const std::string path = dir.file("notes.txt");
   testing::write_bytes(path, "shopping list: eggs, milk\n");
-  for (const auto& args : std::vector<std::vector<std::string>>{
-           {"add", "--db", path, "--text", "x"},
-           {"search", "--db", path, "--query", "eggs"},
-           {"stats", "--db", path}}) {
+  for (const auto& args :
+       std::vector<std::vector<std::string>>{{"add", "--db", path, "--text", "x"},
+                                             {"search", "--db", path, "--query", "eggs"},
+                                             {"stats", "--db", path}}) {
     auto r = arbor(args);
     EXPECT_EQ(r.exit_code, 2) << args[0];
     EXPECT_TRUE(testing::contains(r.err, "not an SQLite database")) << r.err;
@@ -180,7 +180,8 @@ TEST(CliTest, ReadOnlyFileRefusesWritesButSearches) {
   const std::string before = testing::read_bytes(db);
   ProcessOptions as_user;
   as_user.uid = testing::unprivileged_uid();
-  if (skip_permission_test(as_user)) GTEST_SKIP() << "uid 65534 cannot run " << testing::arbor_binary();
+  if (skip_permission_test(as_user))
+    GTEST_SKIP() << "uid 65534 cannot run " << testing::arbor_binary();
   auto r = arbor({"add", "--db", db, "--text", "new"}, as_user);
   EXPECT_EQ(r.exit_code, 2) << r.err;
   EXPECT_TRUE(testing::contains(r.err, "read-only")) << r.err;
@@ -204,7 +205,8 @@ TEST(CliTest, ReadOnlyFolderRefusesWritesButSearches) {
   const std::string before = testing::read_bytes(db);
   ProcessOptions as_user;
   as_user.uid = testing::unprivileged_uid();
-  if (skip_permission_test(as_user)) GTEST_SKIP() << "uid 65534 cannot run " << testing::arbor_binary();
+  if (skip_permission_test(as_user))
+    GTEST_SKIP() << "uid 65534 cannot run " << testing::arbor_binary();
   auto r = arbor({"add", "--db", db, "--text", "new"}, as_user);
   EXPECT_EQ(r.exit_code, 2) << r.err;
   EXPECT_TRUE(testing::contains(r.err, "read-only") || testing::contains(r.err, "not writable"))

@@ -7,14 +7,14 @@
 // microseconds of "work", and one committed result (with a tree) per problem. Writes are
 // queued, not awaited, except the episode start. Exits 0 after printing "done", 1 on any error
 // (re-recording a finished problem is one).
-#include <unistd.h>
-
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <set>
 #include <string>
 #include <thread>
+
+#include <unistd.h>
 
 #include "memory/store.h"
 
@@ -74,8 +74,9 @@ int main(int argc, char** argv) {
     r.run = progress->run;
     r.problem = name;
     r.episode = *episode;
-    r.result_json = "{\"problem\": \"" + std::string(name) + "\", \"answer\": " +
-                    std::to_string(answer) + ", \"pid\": " + std::to_string(::getpid()) + "}";
+    r.result_json = "{\"problem\": \"" + std::string(name) +
+                    "\", \"answer\": " + std::to_string(answer) +
+                    ", \"pid\": " + std::to_string(::getpid()) + "}";
     r.tree_json = "{\"nodes\": [{\"id\": 0, \"text\": \"" + std::string(name) + "\"}]}";
     r.outcome_json = "{\"answer\": " + std::to_string(answer) + "}";
     (*store)->finish_problem(r).then([name = std::string(name)](arbor::Status st) {

@@ -1,16 +1,16 @@
 // A run killed with SIGKILL at random moments, twenty times, then resumed to the end, records
 // every problem exactly once and leaves a database that passes its integrity checks.
-#include <signal.h>
-
-#include <gtest/gtest.h>
-
 #include <chrono>
 #include <map>
 #include <thread>
 
+#include <gtest/gtest.h>
+#include <signal.h>
+
 #include "core/json.h"
 #include "core/random.h"
 #include "memory/store.h"
+
 #include "tests/memory/test_util.h"
 
 namespace arbor::memory {

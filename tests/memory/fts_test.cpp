@@ -1,14 +1,15 @@
 #include "memory/internal/fts.h"
 
-#include <gtest/gtest.h>
-
 #include <algorithm>
 #include <set>
+
+#include <gtest/gtest.h>
 
 #include "core/random.h"
 #include "core/strings.h"
 #include "memory/internal/schema.h"
 #include "memory/store.h"
+
 #include "tests/memory/test_util.h"
 
 namespace arbor::memory::internal {
@@ -39,7 +40,8 @@ std::vector<std::string> zipf_corpus(int n, Rng& rng) {
   return texts;
 }
 
-std::unique_ptr<Store> corpus_store(const std::string& path, const std::vector<std::string>& texts) {
+std::unique_ptr<Store> corpus_store(const std::string& path,
+                                    const std::vector<std::string>& texts) {
   StoreOptions o;
   o.create_if_missing = true;
   auto s = Store::open(path, o);
@@ -82,7 +84,8 @@ TEST(FtsTest, ArborBm25EqualsFts5Bm25) {
     auto terms = query_terms(**c, q);
     ASSERT_TRUE(terms.ok()) << terms.status().to_string();
     ASSERT_FALSE(terms->empty());
-    std::string sql = "SELECT rowid, -bm25(memories_fts, 2.0, 1.0), arbor_bm25(memories_fts, 2.0, 1.0";
+    std::string sql =
+        "SELECT rowid, -bm25(memories_fts, 2.0, 1.0), arbor_bm25(memories_fts, 2.0, 1.0";
     for (const QueryTerm& t : *terms) sql += ", " + std::to_string(t.docs);
     sql += ") FROM memories_fts WHERE memories_fts MATCH ?1";
     auto stmt = (*c)->prepare(sql);
@@ -90,7 +93,8 @@ TEST(FtsTest, ArborBm25EqualsFts5Bm25) {
     stmt->bind(1, match_expression(*terms));
     int rows = 0;
     while (*stmt->step()) {
-      EXPECT_NEAR(stmt->col_double(1), stmt->col_double(2), 1e-9) << q << " row " << stmt->col_int(0);
+      EXPECT_NEAR(stmt->col_double(1), stmt->col_double(2), 1e-9)
+          << q << " row " << stmt->col_int(0);
       ++rows;
     }
     EXPECT_GT(rows, 0) << q;
@@ -132,7 +136,6 @@ TEST(FtsTest, BudgetedCandidatesAgreeWithRankingEveryMatch) {
     }
     ++queries;
     same_top += fast->front().score == exact->front().score;
-
   }
   EXPECT_GE(same_top, queries * 9 / 10);
   // Only common words: candidates still come, ranked within the newest matches.

@@ -6,10 +6,10 @@
 // Default: BEGIN IMMEDIATE (writers wait, readers go on, as with any WAL writer).
 // "exclusive": PRAGMA locking_mode = EXCLUSIVE and a write, so no other process can even read.
 // Prints "locked" once it holds the lock.
-#include <unistd.h>
-
 #include <cstdio>
 #include <string>
+
+#include <unistd.h>
 
 #include "memory/internal/sqlite.h"
 
@@ -28,8 +28,9 @@ int main(int argc, char** argv) {
   }
   arbor::Status s;
   if (exclusive) {
-    s = (*conn)->exec("PRAGMA locking_mode = EXCLUSIVE; BEGIN EXCLUSIVE; "
-                      "UPDATE meta SET value = value WHERE key = 'vector_epoch'");
+    s = (*conn)->exec(
+        "PRAGMA locking_mode = EXCLUSIVE; BEGIN EXCLUSIVE; "
+        "UPDATE meta SET value = value WHERE key = 'vector_epoch'");
   } else {
     s = (*conn)->exec("BEGIN IMMEDIATE");
   }

@@ -1,11 +1,12 @@
 // Retrieval: BM25 and cosine parts, filters, embedders, recency and importance recall.
-#include <gtest/gtest.h>
-
 #include <cmath>
 #include <map>
 
+#include <gtest/gtest.h>
+
 #include "memory/hashing_embedder.h"
 #include "memory/store.h"
+
 #include "tests/memory/store_fixtures.h"
 #include "tests/memory/test_util.h"
 
@@ -163,8 +164,8 @@ TEST(RetrievalTest, EmbeddingDimensionIsCheckedPerModel) {
   Query q;
   q.embedding = vec({1, 2, 3});
   EXPECT_EQ(s->retrieve(q).wait().status().code(), StatusCode::kInvalidArgument);
-  EXPECT_EQ(s->stats().wait()->vectors, (std::map<std::string, std::int64_t>{{"other-model", 1},
-                                                                            {"toy", 1}}));
+  EXPECT_EQ(s->stats().wait()->vectors,
+            (std::map<std::string, std::int64_t>{{"other-model", 1}, {"toy", 1}}));
 }
 
 TEST(RetrievalTest, EmbedderFillsMissingVectors) {

@@ -2,6 +2,7 @@
 
 #include "memory/internal/sqlite.h"
 #include "memory/store.h"
+
 #include "tests/memory/test_util.h"
 
 namespace arbor::memory {

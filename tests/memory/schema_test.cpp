@@ -4,6 +4,7 @@
 
 #include "memory/internal/sqlite.h"
 #include "memory/store.h"
+
 #include "tests/memory/test_util.h"
 
 namespace arbor::memory::internal {
@@ -26,7 +27,8 @@ std::int64_t count(Connection& c, const std::string& sql) {
 }
 
 constexpr Migration kV1 = {1, "t", "CREATE TABLE t(a INTEGER)"};
-constexpr Migration kV2 = {2, "t.b", "ALTER TABLE t ADD COLUMN b TEXT; INSERT INTO t VALUES (1, 'x')"};
+constexpr Migration kV2 = {2, "t.b",
+                           "ALTER TABLE t ADD COLUMN b TEXT; INSERT INTO t VALUES (1, 'x')"};
 constexpr Migration kV3 = {3, "u", "CREATE TABLE u(c INTEGER)"};
 constexpr Migration kBad = {3, "bad", "CREATE TABLE u(c INTEGER); INSERT INTO nowhere VALUES (1)"};
 
@@ -38,8 +40,10 @@ TEST(SchemaTest, FreshDatabaseGetsEveryTable) {
   EXPECT_EQ(*v, migrations().back().version);
   for (const char* table : {"memories", "memories_fts", "vectors", "vector_models", "episodes",
                             "steps", "runs", "problem_results", "search_trees", "arbor_schema"}) {
-    EXPECT_EQ(count(*c, std::string("SELECT count(*) FROM sqlite_schema WHERE name = '") +
-                            table + "'"), 1) << table;
+    EXPECT_EQ(
+        count(*c, std::string("SELECT count(*) FROM sqlite_schema WHERE name = '") + table + "'"),
+        1)
+        << table;
   }
   auto mode = c->prepare("PRAGMA journal_mode");
   ASSERT_TRUE(mode->step().ok());
@@ -128,7 +132,8 @@ TEST(SchemaTest, NewerSchemaIsRefusedAndNotModified) {
   {
     auto c = connect(path);
     ASSERT_TRUE(c->exec("INSERT INTO arbor_schema VALUES (99, 'from the future', 0); "
-                        "PRAGMA wal_checkpoint(TRUNCATE)").ok());
+                        "PRAGMA wal_checkpoint(TRUNCATE)")
+                    .ok());
   }
   const std::string before = testing::read_bytes(path);
   ASSERT_FALSE(before.empty());

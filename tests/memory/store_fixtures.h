@@ -1,11 +1,11 @@
 // Store helpers shared by the memory tests.
 #pragma once
 
-#include <gtest/gtest.h>
-
 #include <memory>
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "memory/store.h"
 

@@ -1,7 +1,5 @@
 #include "memory/store.h"
 
-#include <gtest/gtest.h>
-
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -11,7 +9,10 @@
 #include <set>
 #include <thread>
 
+#include <gtest/gtest.h>
+
 #include "memory/hashing_embedder.h"
+
 #include "tests/memory/store_fixtures.h"
 #include "tests/memory/test_util.h"
 
@@ -195,8 +196,7 @@ TEST(StoreTest, EraseRemovesRowsIndexVectorsAndHistory) {
   EXPECT_FALSE(s->get(*v2).wait()->has_value());
   EXPECT_EQ(ids_of(*s->retrieve(q).wait()), (std::vector<MemoryId>{other}));
   q.text = "swordfish marlin";
-  EXPECT_TRUE(s->retrieve(q).wait()->empty() ||
-              s->retrieve(q).wait()->front().memory.id == other);
+  EXPECT_TRUE(s->retrieve(q).wait()->empty() || s->retrieve(q).wait()->front().memory.id == other);
   EXPECT_TRUE(s->stats().wait()->vectors.empty());
   EXPECT_EQ(*s->check_integrity().wait(), "ok");
   EXPECT_EQ(*s->erase({12345}).wait(), 0);
@@ -213,8 +213,8 @@ TEST(StoreTest, PurgedTextLeavesTheFiles) {
     add_filler(*s, 5);
     ASSERT_TRUE(s->flush().wait().ok());
     // Before: the text is in the database or its WAL.
-    EXPECT_TRUE(testing::contains(testing::read_bytes(path) + testing::read_bytes(path + "-wal"),
-                                  secret));
+    EXPECT_TRUE(
+        testing::contains(testing::read_bytes(path) + testing::read_bytes(path + "-wal"), secret));
     auto n = s->erase({id}, /*purge=*/true).wait();
     ASSERT_TRUE(n.ok()) << n.status().to_string();
     EXPECT_EQ(*n, 1);
@@ -373,8 +373,8 @@ TEST(StoreTest, ConcurrentWritersAndReaders) {
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < kPerThread; ++i) {
-        NewMemory m = mem("thread " + std::to_string(t) + " item " + std::to_string(i) +
-                          " marker" + std::to_string(t));
+        NewMemory m = mem("thread " + std::to_string(t) + " item " + std::to_string(i) + " marker" +
+                          std::to_string(t));
         m.embedding = vec({static_cast<float>(t), static_cast<float>(i), 1});
         auto r = s->add(m).wait();
         if (r.ok()) ids[static_cast<std::size_t>(t)].push_back(r->id);

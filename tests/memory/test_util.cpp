@@ -1,11 +1,5 @@
 #include "tests/memory/test_util.h"
 
-#include <fcntl.h>
-#include <signal.h>
-#include <sys/resource.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -13,7 +7,12 @@
 #include <sstream>
 #include <thread>
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 namespace arbor::memory::testing {
 
@@ -140,7 +139,9 @@ bool wait_for_text(const std::string& path, const std::string& text, int timeout
   return false;
 }
 
-std::string arbor_binary() { return std::string(ARBOR_BINARY_DIR) + "/apps/arbor"; }
+std::string arbor_binary() {
+  return std::string(ARBOR_BINARY_DIR) + "/apps/arbor";
+}
 
 std::string test_binary(const std::string& name) {
   return std::string(ARBOR_BINARY_DIR) + "/tests/memory/" + name;

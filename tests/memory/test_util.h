@@ -2,14 +2,14 @@
 // CLI, the crash driver, the lock holder), a settable clock.
 #pragma once
 
-#include <sys/types.h>
-
 #include <atomic>
 #include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
 #include <vector>
+
+#include <sys/types.h>
 
 namespace arbor::memory::testing {
 
