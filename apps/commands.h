@@ -30,6 +30,7 @@ int cmd_grade(int argc, char** argv);
 int cmd_extract(int argc, char** argv);
 int cmd_env(int argc, char** argv);
 int cmd_sample(int argc, char** argv);
+int cmd_memory(int argc, char** argv);
 
 // Every command, registered in apps/main.cpp.
 const std::vector<Command>& commands();

@@ -26,6 +26,7 @@ const std::vector<Command>& commands() {
       {"sample", "many completions of many prompts through the engine, batched", cmd_sample},
       {"env", "list environments, or play one step by step (env list | env play --env ID)",
        cmd_env},
+      {"memory", "long-term memory database: add, search, delete, stats, export", cmd_memory},
   };
   return kCommands;
 }
