@@ -25,6 +25,8 @@ int cmd_bench(int argc, char** argv);
 int cmd_random_model(int argc, char** argv);
 int cmd_tokenize(int argc, char** argv);    // apps/cmd_tokenize.cpp
 int cmd_detokenize(int argc, char** argv);  // apps/cmd_tokenize.cpp
+int cmd_search(int argc, char** argv);       // apps/cmd_search.cpp
+int cmd_search_eval(int argc, char** argv);  // apps/cmd_search.cpp
 
 // Every command, registered in apps/main.cpp.
 const std::vector<Command>& commands();

@@ -18,6 +18,10 @@ const std::vector<Command>& commands() {
        cmd_random_model},
       {"tokenize", "text -> token ids with a tokenizer.json", cmd_tokenize},
       {"detokenize", "token ids -> text with a tokenizer.json", cmd_detokenize},
+      {"search", "run one problem through a search algorithm; print the result and tree",
+       cmd_search},
+      {"search-eval", "greedy and search algorithms at token budgets over a problem file",
+       cmd_search_eval},
   };
   return kCommands;
 }

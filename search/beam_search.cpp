@@ -3,7 +3,7 @@
 #include <algorithm>
 
 #include "search/internal/common.h"
-#include "search/internal/gather.h"
+#include "search/gather.h"
 #include "search/status_macros.h"
 
 namespace arbor::search {
@@ -52,7 +52,7 @@ Task<StatusOr<std::vector<std::vector<NodeId>>>> BeamSearch::expand(
     tasks.push_back(run.lm().sample(run.tree().at(parents[i]).context, counts[i], p));
   }
   ARBOR_CO_ASSIGN_OR_RETURN(std::vector<std::vector<Sample>> samples,
-                            co_await internal::gather(std::move(tasks)));
+                            co_await gather(std::move(tasks)));
   std::vector<std::vector<NodeId>> groups;
   std::vector<NodeId> all;
   for (std::size_t i = 0; i < parents.size(); ++i) {

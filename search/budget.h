@@ -2,11 +2,12 @@
 // everything a search (its evaluators included) asks of its model.
 //
 // How a budget is respected: an algorithm checks SearchRun::should_stop() before each round
-// and starts no round once a limit is reached; requests already in flight are never cut, so
-// a seed reproduces the same tree whatever the timing. Usage can therefore exceed a token or
-// call limit by at most one round; results report the usage and which limit stopped the
-// search. Algorithms that can size their last round (sampling, best-of-N) aim it at the
-// tokens left.
+// and starts no round once a limit is reached, or once fewer tokens are left than half the
+// next round's expected cost; requests already in flight are never cut, so a seed reproduces
+// the same tree whatever the timing. Usage can therefore differ from a token limit by up to
+// one round (and exceed a call limit by up to one round); results report the usage and which
+// limit stopped the search. Algorithms that can size their rounds (sampling, best-of-N) aim
+// them at the tokens left.
 //
 // Thread safety: a MeteredModel belongs to one search and is used from its strand.
 #pragma once

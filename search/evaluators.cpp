@@ -4,7 +4,7 @@
 
 #include "search/evaluators.h"
 #include "search/internal/config_reader.h"
-#include "search/internal/gather.h"
+#include "search/gather.h"
 #include "search/run.h"
 #include "search/status_macros.h"
 
@@ -58,7 +58,7 @@ Task<StatusOr<std::vector<double>>> ValueHeadEvaluator::score(SearchRun& run,
                                                               std::uint64_t) const {
   std::vector<Task<StatusOr<double>>> tasks;
   for (Candidate& c : candidates) tasks.push_back(head_one(run, head_, output_, std::move(c)));
-  co_return co_await internal::gather(std::move(tasks));
+  co_return co_await gather(std::move(tasks));
 }
 
 Json ValueHeadEvaluator::config() const {

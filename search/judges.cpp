@@ -5,7 +5,7 @@
 
 #include "core/strings.h"
 #include "search/evaluators.h"
-#include "search/internal/gather.h"
+#include "search/gather.h"
 #include "search/run.h"
 #include "search/seeds.h"
 #include "search/status_macros.h"
@@ -13,7 +13,7 @@
 namespace arbor::search {
 namespace {
 
-using internal::gather;
+
 
 Task<StatusOr<double>> verdict_one(SearchRun& run, std::string solution) {
   const Prompts& p = run.prompts();

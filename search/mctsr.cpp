@@ -4,7 +4,7 @@
 
 #include "search/evaluator.h"
 #include "search/internal/common.h"
-#include "search/internal/gather.h"
+#include "search/gather.h"
 #include "search/scoring.h"
 #include "search/status_macros.h"
 
@@ -143,7 +143,7 @@ Task<Status> Mctsr::search(SearchRun& run) const {
     const NodeId dummy_id = tree.add_child(root, std::move(dummy));
     rewards.push_back(reward(run, dummy_id, run.seed(internal::kSeedEvaluate, dummy_id)));
   }
-  ARBOR_CO_RETURN_IF_ERROR(co_await internal::gather_status(std::move(rewards)));
+  ARBOR_CO_RETURN_IF_ERROR(co_await gather_status(std::move(rewards)));
   update_values(tree);
 
   for (std::int32_t it = 0; it < c_.iterations; ++it) {
@@ -157,7 +157,7 @@ Task<Status> Mctsr::search(SearchRun& run) const {
                           run.seed(internal::kSeedEvaluate, static_cast<std::uint64_t>(selected),
                                    tree.at(selected).rewards.size())));
     both.push_back(refine(run, selected, &refined));
-    ARBOR_CO_RETURN_IF_ERROR(co_await internal::gather_status(std::move(both)));
+    ARBOR_CO_RETURN_IF_ERROR(co_await gather_status(std::move(both)));
     const NodeId child = internal::add_refined(run, selected, refined);
     ARBOR_CO_RETURN_IF_ERROR(co_await reward(run, child, run.seed(internal::kSeedEvaluate, child)));
     update_values(tree);

@@ -49,9 +49,16 @@ std::uint64_t SearchRun::seed(std::uint64_t purpose, std::uint64_t a, std::uint6
   return derive_seed(derive_seed(options_.seed, purpose, a), b);
 }
 
-bool SearchRun::should_stop() {
+bool SearchRun::should_stop(double next_round_tokens) {
   if (stop_) return true;
+  const std::int64_t tokens = lm_.usage().tokens;
+  if (next_round_tokens < 0) next_round_tokens = static_cast<double>(tokens - tokens_at_last_check_);
+  tokens_at_last_check_ = tokens;
   stop_ = lm_.spent();
+  if (!stop_ && lm_.budget().max_tokens > 0 &&
+      static_cast<double>(lm_.tokens_left()) < next_round_tokens / 2) {
+    stop_ = StopReason::kTokens;
+  }
   return stop_.has_value();
 }
 

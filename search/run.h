@@ -95,9 +95,12 @@ class SearchRun {
   // purpose and up to two numbers that place it (a node id, an index).
   std::uint64_t seed(std::uint64_t purpose, std::uint64_t a = 0, std::uint64_t b = 0) const;
 
-  // Checked by algorithms between rounds: true once a budget limit is reached (the first one
-  // seen becomes the result's stop reason).
-  bool should_stop();
+  // Checked by algorithms before each round: true once a budget limit is reached, or when
+  // fewer tokens are left under the token limit than half of what the next round is expected
+  // to generate (so that, on average, usage lands on the limit rather than a round past it).
+  // The expectation is `next_round_tokens`, or by default the tokens generated since the
+  // previous call (the last round). The first reason seen becomes the result's stop reason.
+  bool should_stop(double next_round_tokens = -1);
 
   // The final answer in node `id`'s solution (tree().solution(id)), if any.
   std::optional<std::string> extract(NodeId id) const;
@@ -130,6 +133,7 @@ class SearchRun {
   NodeId chosen_ = kNoNode;
   std::optional<std::string> chosen_answer_;
   std::optional<StopReason> stop_;
+  std::int64_t tokens_at_last_check_ = 0;
   std::map<std::string, ContextPtr> prefixes_;
 };
 

@@ -72,13 +72,14 @@ Task<Status> Sampling::search(SearchRun& run) const {
   std::vector<double> weights;
   for (std::uint64_t round = 0; n_ == 0 || nodes.size() < static_cast<std::size_t>(n_);
        ++round) {
-    if (run.should_stop()) break;
+    // The smallest next round is one sample (unknown before the first).
+    const double per_sample = run.lm().mean_tokens_per_sample(params_.max_tokens);
+    if (run.should_stop(run.lm().usage().generate_calls > 0 ? per_sample : 0)) break;
     std::int64_t k = batch_;
     if (n_ > 0) k = std::min<std::int64_t>(k, n_ - static_cast<std::int64_t>(nodes.size()));
     if (budget.max_tokens > 0) {
-      const double per_sample = run.lm().mean_tokens_per_sample(params_.max_tokens);
-      const auto fit = static_cast<std::int64_t>(
-          std::ceil(static_cast<double>(run.lm().tokens_left()) / std::max(per_sample, 1.0)));
+      const auto fit = std::llround(static_cast<double>(run.lm().tokens_left()) /
+                                    std::max(per_sample, 1.0));
       k = std::clamp<std::int64_t>(fit, 1, k);
     }
     if (budget.max_calls > 0) {

@@ -27,8 +27,9 @@ class ChainOfThought : public Algorithm {
 // "weighted_vote" (each sample votes with its score minus the evaluator's lowest score).
 // Fields: n (8; 0 = as many as the budget allows, which then must limit tokens or calls),
 // batch (0 = n, or 8 when n is 0: samples issued per round), temperature (0.8), top_k, top_p,
-// min_p, max_tokens (192). With a token budget, the last round is sized to the tokens left
-// (the mean tokens per sample so far).
+// min_p, max_tokens (192). With a token budget, a round holds as many samples as the tokens
+// left fit at the mean tokens per sample so far, and sampling stops when less than half a
+// sample's worth is left.
 class Sampling : public Algorithm {
  public:
   enum class Mode { kBestOfN, kSelfConsistency, kWeightedVote };

@@ -5,7 +5,7 @@
 #include "core/strings.h"
 #include "search/evaluators.h"
 #include "search/internal/common.h"
-#include "search/internal/gather.h"
+#include "search/gather.h"
 #include "search/status_macros.h"
 
 namespace arbor::search {
@@ -72,7 +72,7 @@ Task<Status> Sets::search(SearchRun& run) const {
     if (run.should_stop()) break;
     std::vector<Task<StatusOr<double>>> checks;
     for (std::size_t c : active) checks.push_back(verify(run, current[c]));
-    ARBOR_CO_ASSIGN_OR_RETURN(std::vector<double> p, co_await internal::gather(std::move(checks)));
+    ARBOR_CO_ASSIGN_OR_RETURN(std::vector<double> p, co_await gather(std::move(checks)));
     std::vector<std::size_t> wrong;
     for (std::size_t i = 0; i < active.size(); ++i) {
       Node& n = tree.at(current[active[i]]);
@@ -90,7 +90,7 @@ Task<Status> Sets::search(SearchRun& run) const {
                                                     run.seed(internal::kSeedRefine, node)));
     }
     ARBOR_CO_ASSIGN_OR_RETURN(std::vector<internal::Refined> fixed,
-                              co_await internal::gather(std::move(fixes)));
+                              co_await gather(std::move(fixes)));
     for (std::size_t i = 0; i < wrong.size(); ++i) {
       current[wrong[i]] = internal::add_refined(run, current[wrong[i]], fixed[i]);
     }

@@ -5,7 +5,7 @@
 
 #include "search/evaluator.h"
 #include "search/internal/common.h"
-#include "search/internal/gather.h"
+#include "search/gather.h"
 #include "search/scoring.h"
 #include "search/status_macros.h"
 
@@ -121,7 +121,7 @@ Task<Status> StepMcts::search(SearchRun& run) const {
       tasks.push_back(run.lm().sample(tree.at(leaf).context, c_.width, p));
     }
     ARBOR_CO_ASSIGN_OR_RETURN(std::vector<std::vector<Sample>> samples,
-                              co_await internal::gather(std::move(tasks)));
+                              co_await gather(std::move(tasks)));
     std::vector<NodeId> fresh;
     for (std::size_t i = 0; i < expanding.size(); ++i) {
       std::vector<NodeId> ids = internal::add_samples(run, expanding[i], samples[i], "step", false);
@@ -153,7 +153,7 @@ Task<Status> StepMcts::search(SearchRun& run) const {
         rollouts.push_back(rollout_one(run, tree.at(fresh[i]).context, p));
       }
       ARBOR_CO_ASSIGN_OR_RETURN(std::vector<Sample> done,
-                                co_await internal::gather(std::move(rollouts)));
+                                co_await gather(std::move(rollouts)));
       std::vector<Candidate> candidates;
       for (NodeId id : fresh) candidates.push_back({tree.solution(id), nullptr, false});
       for (std::size_t j = 0; j < rolled.size(); ++j) {
@@ -185,6 +185,10 @@ Task<Status> StepMcts::search(SearchRun& run) const {
       const Node& n = tree.at(leaf);
       if (n.terminal && !n.rewards.empty()) backup(tree, leaf, n.rewards.front());
     }
+    // Every path finished: nothing is left to expand.
+    bool open = false;
+    for (const Node& n : tree.nodes()) open = open || (!n.terminal && n.children.empty());
+    if (!open) break;
   }
   // The answer.
   std::vector<NodeId> finished;

@@ -8,6 +8,8 @@
 // evaluator's score of a greedy rollout from it to the end of the solution (value "rollout").
 // Values back up as sums (Q = W / N) to the root. A selected finished leaf is not expanded; its
 // first value is backed up again. Steps at max_depth are generated to the end of the solution.
+// The search ends after `iterations` rounds, when the budget is spent, or when every path has
+// finished.
 //
 // UCT: Q + c_uct * sqrt(ln N_parent / N). PUCT: Q + prior * (ln((N_parent + c_base + 1) /
 // c_base) + c_init) * sqrt(N_parent) / (1 + N), with priors exp(mean token logprob) of each

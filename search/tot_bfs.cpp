@@ -3,7 +3,7 @@
 #include <algorithm>
 
 #include "search/internal/common.h"
-#include "search/internal/gather.h"
+#include "search/gather.h"
 #include "search/status_macros.h"
 
 namespace arbor::search {
@@ -52,7 +52,7 @@ Task<Status> TotBfs::search(SearchRun& run) const {
       tasks.push_back(run.lm().sample(tree.at(s).context, n_generate_, p));
     }
     ARBOR_CO_ASSIGN_OR_RETURN(std::vector<std::vector<Sample>> samples,
-                              co_await internal::gather(std::move(tasks)));
+                              co_await gather(std::move(tasks)));
     std::vector<NodeId> fresh;
     for (std::size_t i = 0; i < frontier.size(); ++i) {
       for (NodeId id : internal::add_samples(run, frontier[i], samples[i], "step", false)) {

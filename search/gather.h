@@ -8,7 +8,7 @@
 #include "core/status.h"
 #include "core/task.h"
 
-namespace arbor::search::internal {
+namespace arbor::search {
 
 template <typename T>
 Task<StatusOr<std::vector<T>>> gather(std::vector<Task<StatusOr<T>>> tasks) {
@@ -30,4 +30,4 @@ inline Task<Status> gather_status(std::vector<Task<Status>> tasks) {
   co_return Status();
 }
 
-}  // namespace arbor::search::internal
+}  // namespace arbor::search
