@@ -43,6 +43,8 @@ std::optional<std::string> extract_arith_answer(std::string_view solution) {
     while (starts_with(line, "*")) line.remove_prefix(1);
     if (!starts_with(line, "Answer:")) continue;
     std::string_view rest = trim(line.substr(7));
+    while (starts_with(rest, "*")) rest.remove_prefix(1);
+    rest = trim(rest);
     while (ends_with(rest, "*")) rest.remove_suffix(1);
     if (ends_with(rest, ".")) rest.remove_suffix(1);
     rest = trim(rest);

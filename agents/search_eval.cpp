@@ -244,9 +244,9 @@ StatusOr<Json> run_search_eval(runtime::Engine& engine, const std::vector<EvalPr
   const Json& cfg = options.config.is_null() ? Json::object() : options.config;
   if (!cfg.is_object()) return Status::invalid_argument("config: must be an object");
   for (const auto& [key, v] : cfg.items()) {
-    if (key != "algorithms" && key != "evaluators" && key != "prompts") {
+    if (key != "algorithms" && key != "evaluators" && key != "prompts" && key != "greedy") {
       return Status::invalid_argument("config: unknown field '" + key +
-                                      "' (known: algorithms, evaluators, prompts)");
+                                      "' (known: algorithms, evaluators, prompts, greedy)");
     }
   }
   ARBOR_ASSIGN_OR_RETURN(search::Prompts prompts,
@@ -280,8 +280,11 @@ StatusOr<Json> run_search_eval(runtime::Engine& engine, const std::vector<EvalPr
   {
     Condition g;
     g.algorithm = "greedy";
-    ARBOR_ASSIGN_OR_RETURN(auto cot, search::make_algorithm(
-                                         Json{{"algorithm", "cot"}, {"temperature", 0}}, "greedy"));
+    Json greedy_config = cfg.value("greedy", Json::object());
+    if (!greedy_config.is_object()) return Status::invalid_argument("config.greedy: must be an object");
+    greedy_config["algorithm"] = "cot";
+    greedy_config["temperature"] = 0;
+    ARBOR_ASSIGN_OR_RETURN(auto cot, search::make_algorithm(greedy_config, "config.greedy"));
     g.config = cot->config();
     g.evaluator = nullptr;
     ARBOR_RETURN_IF_ERROR(run_condition(engine, lm, problems, *cot, base, options, g));

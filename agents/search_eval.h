@@ -47,7 +47,7 @@ struct SearchEvalOptions {
                                          "step_mcts", "mctsr"};
   std::vector<std::string> budgets = {"4x", "16x"};
   // {"algorithms": {name: fields}, "evaluators": {name: evaluator config},
-  //  "prompts": {...}}, each optional.
+  //  "prompts": {...}, "greedy": {cot fields, e.g. max_tokens}}, each optional.
   Json config = Json::object();
   std::uint64_t seed = 1;
   std::int32_t concurrency = 16;
