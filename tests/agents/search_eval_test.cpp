@@ -9,6 +9,8 @@
 #include "agents/arith_answers.h"
 #include "agents/stats.h"
 #include "core/file.h"
+#include "search/algorithm.h"
+#include "search/evaluator.h"
 #include "tests/agents/agents_test_util.h"
 
 namespace arbor::agents {
@@ -56,6 +58,23 @@ TEST(StatsTest, PairedBootstrap) {
   }
   const PairedDifference wide = paired_bootstrap(a4, b4, 4000, 9);
   EXPECT_LT(wide.ci.hi - wide.ci.lo, (d.ci.hi - d.ci.lo) / 3);
+}
+
+// The shipped measurement config holds valid algorithms and evaluators.
+TEST(SearchEvalTest, ShippedConfigIsValid) {
+  auto config = read_json_file(ARBOR_SOURCE_DIR "/configs/search/search_eval.json");
+  ASSERT_TRUE(config.ok()) << config.status().to_string();
+  for (const auto& [name, fields] : (*config)["algorithms"].items()) {
+    Json c = fields;
+    c["algorithm"] = name;
+    auto a = search::make_algorithm(c, name);
+    EXPECT_TRUE(a.ok()) << a.status().to_string();
+  }
+  for (const auto& [name, spec] : (*config)["evaluators"].items()) {
+    auto e = search::make_evaluator(spec, {}, name);
+    EXPECT_TRUE(e.ok()) << e.status().to_string();
+  }
+  EXPECT_TRUE((*config)["greedy"].is_object());
 }
 
 TEST(SearchEvalTest, ReadProblemsNamesTheLine) {
