@@ -15,9 +15,12 @@ search::ContextPtr wrap(runtime::Sequence s) {
 
 search::Finish finish_of(runtime::FinishReason r) {
   switch (r) {
-    case runtime::FinishReason::kStop: return search::Finish::kStop;
-    case runtime::FinishReason::kEos: return search::Finish::kEos;
-    case runtime::FinishReason::kLength: return search::Finish::kLength;
+    case runtime::FinishReason::kStop:
+      return search::Finish::kStop;
+    case runtime::FinishReason::kEos:
+      return search::Finish::kEos;
+    case runtime::FinishReason::kLength:
+      return search::Finish::kLength;
   }
   return search::Finish::kLength;
 }

@@ -1,13 +1,13 @@
 #include "agents/search_eval.h"
 
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/io_context.hpp>
-
 #include <chrono>
 #include <cmath>
 #include <filesystem>
 #include <map>
 #include <memory>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
 
 #include "agents/arith_answers.h"
 #include "agents/engine_language_model.h"
@@ -83,8 +83,8 @@ Task<Status> worker(search::LanguageModel& lm, const search::Algorithm& algorith
         co_await search::run_search(algorithm, lm, std::move(problem), std::move(o));
     if (!r.ok()) co_return r.status().with_context("problem " + problems[i].id);
     const std::string gold = problems[i].answer;
-    const search::ResultScore s = search::score_result(
-        *r, [&](std::string_view a) { return arith_answer_correct(a, gold); });
+    const search::ResultScore s =
+        search::score_result(*r, [&](std::string_view a) { return arith_answer_correct(a, gold); });
     out->correct[i] = s.correct ? 1 : 0;
     out->pass[i] = s.pass_at_k ? 1 : 0;
     out->k[i] = s.k;
@@ -127,9 +127,8 @@ Status run_condition(runtime::Engine& engine, search::LanguageModel& lm,
   asio::io_context io;
   std::size_t next = 0;
   Status first_error;
-  const std::int32_t workers =
-      std::max<std::int32_t>(1, std::min<std::int32_t>(options.concurrency,
-                                                       static_cast<std::int32_t>(n)));
+  const std::int32_t workers = std::max<std::int32_t>(
+      1, std::min<std::int32_t>(options.concurrency, static_cast<std::int32_t>(n)));
   for (std::int32_t w = 0; w < workers; ++w) {
     asio::co_spawn(io, worker(lm, algorithm, problems, base, options.seed, &next, &c, trees),
                    [&](std::exception_ptr e, Status s) {
@@ -249,8 +248,9 @@ StatusOr<Json> run_search_eval(runtime::Engine& engine, const std::vector<EvalPr
                                       "' (known: algorithms, evaluators, prompts, greedy)");
     }
   }
-  ARBOR_ASSIGN_OR_RETURN(search::Prompts prompts,
-                         search::Prompts::from_json(cfg.value("prompts", Json()), "config.prompts"));
+  ARBOR_ASSIGN_OR_RETURN(
+      search::Prompts prompts,
+      search::Prompts::from_json(cfg.value("prompts", Json()), "config.prompts"));
   const Json overrides = cfg.value("algorithms", Json::object());
   const Json evaluators = cfg.value("evaluators", Json::object());
   for (const std::string& name : options.algorithms) {
@@ -281,7 +281,8 @@ StatusOr<Json> run_search_eval(runtime::Engine& engine, const std::vector<EvalPr
     Condition g;
     g.algorithm = "greedy";
     Json greedy_config = cfg.value("greedy", Json::object());
-    if (!greedy_config.is_object()) return Status::invalid_argument("config.greedy: must be an object");
+    if (!greedy_config.is_object())
+      return Status::invalid_argument("config.greedy: must be an object");
     greedy_config["algorithm"] = "cot";
     greedy_config["temperature"] = 0;
     ARBOR_ASSIGN_OR_RETURN(auto cot, search::make_algorithm(greedy_config, "config.greedy"));
@@ -317,8 +318,8 @@ StatusOr<Json> run_search_eval(runtime::Engine& engine, const std::vector<EvalPr
       if (algorithm->needs_evaluator() || evaluators.contains(name)) {
         const Json spec_json =
             evaluators.contains(name) ? evaluators[name] : default_evaluator(name, has_prm);
-        ARBOR_ASSIGN_OR_RETURN(evaluator, search::make_evaluator(spec_json, {},
-                                                                 "config.evaluators." + name));
+        ARBOR_ASSIGN_OR_RETURN(evaluator,
+                               search::make_evaluator(spec_json, {}, "config.evaluators." + name));
         c.evaluator = evaluator->config();
       }
       c.config = algorithm->config();

@@ -19,8 +19,7 @@ struct PairedDifference {
   Interval ci;
 };
 PairedDifference paired_bootstrap(const std::vector<double>& a, const std::vector<double>& b,
-                                  std::int32_t resamples, std::uint64_t seed,
-                                  double level = 0.95);
+                                  std::int32_t resamples, std::uint64_t seed, double level = 0.95);
 
 double mean(const std::vector<double>& x);  // 0 for an empty vector
 

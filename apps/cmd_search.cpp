@@ -1,11 +1,11 @@
 // arbor search: one problem through one search algorithm, printing the result and its tree.
 // arbor search-eval: greedy and each algorithm at each budget over a problem file (agents/
 // search_eval.h), printing the report.
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/io_context.hpp>
-
 #include <cstdio>
 #include <optional>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
 
 #include "agents/arith_answers.h"
 #include "agents/engine_language_model.h"

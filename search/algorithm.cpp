@@ -13,8 +13,8 @@ namespace arbor::search {
 
 const std::vector<std::string>& algorithm_names() {
   static const std::vector<std::string> kNames = {
-      "cot",  "best_of_n", "self_consistency", "weighted_vote", "beam_search",
-      "dvts", "step_mcts", "mctsr",            "tot_bfs",       "sets"};
+      "cot",       "best_of_n", "self_consistency", "weighted_vote", "beam_search", "dvts",
+      "step_mcts", "mctsr",     "tot_bfs",          "sets"};
   return kNames;
 }
 
@@ -28,7 +28,8 @@ StatusOr<std::unique_ptr<Algorithm>> make_algorithm(const Json& config, std::str
   if (name == "self_consistency") {
     return Sampling::create(Sampling::Mode::kSelfConsistency, config, where);
   }
-  if (name == "weighted_vote") return Sampling::create(Sampling::Mode::kWeightedVote, config, where);
+  if (name == "weighted_vote")
+    return Sampling::create(Sampling::Mode::kWeightedVote, config, where);
   if (name == "beam_search") return BeamSearch::create(false, config, where);
   if (name == "dvts") return BeamSearch::create(true, config, where);
   if (name == "step_mcts") return StepMcts::create(config, where);

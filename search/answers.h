@@ -37,10 +37,10 @@ struct Ballot {
 };
 
 struct VoteOutcome {
-  std::string key;        // the winner
-  double total = 0;       // its summed weight
-  std::int32_t count = 0; // its ballots
-  std::int32_t first = 0; // the index of its first ballot
+  std::string key;         // the winner
+  double total = 0;        // its summed weight
+  std::int32_t count = 0;  // its ballots
+  std::int32_t first = 0;  // the index of its first ballot
 };
 
 // The key with the largest summed weight; ties: more ballots, then the earliest first ballot.

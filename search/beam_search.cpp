@@ -2,8 +2,8 @@
 
 #include <algorithm>
 
-#include "search/internal/common.h"
 #include "search/gather.h"
+#include "search/internal/common.h"
 #include "search/status_macros.h"
 
 namespace arbor::search {

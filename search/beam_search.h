@@ -12,10 +12,10 @@
 namespace arbor::search {
 
 struct StepSearchConfig {
-  std::int32_t n = 8;          // beams (beam search) / total candidates (DVTS: n / m subtrees)
-  std::int32_t m = 4;          // beam width: expansions of each kept beam
+  std::int32_t n = 8;           // beams (beam search) / total candidates (DVTS: n / m subtrees)
+  std::int32_t m = 4;           // beam width: expansions of each kept beam
   std::int32_t max_steps = 12;  // iterations
-  SampleParams step;           // temperature 0.8, max_tokens 64 per step
+  SampleParams step;            // temperature 0.8, max_tokens 64 per step
   std::int32_t final_max_tokens = 192;  // the last iteration's max_tokens
   Aggregation aggregation = Aggregation::kLast;
   std::string selection = "weighted";  // best | majority | weighted (over finished paths)

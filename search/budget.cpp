@@ -42,10 +42,14 @@ Json Usage::to_json() const {
 
 const char* stop_reason_name(StopReason reason) {
   switch (reason) {
-    case StopReason::kDone: return "done";
-    case StopReason::kTokens: return "budget_tokens";
-    case StopReason::kCalls: return "budget_calls";
-    case StopReason::kTime: return "budget_time";
+    case StopReason::kDone:
+      return "done";
+    case StopReason::kTokens:
+      return "budget_tokens";
+    case StopReason::kCalls:
+      return "budget_calls";
+    case StopReason::kTime:
+      return "budget_time";
   }
   return "?";
 }

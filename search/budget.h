@@ -39,8 +39,8 @@ struct Usage {
   std::int64_t generate_calls = 0;  // one per sample (sample(n) is n requests)
   std::int64_t logprob_calls = 0;
   std::int64_t value_calls = 0;
-  std::int64_t prefill_calls = 0;   // start/extend requests (not counted in `calls`)
-  double seconds = 0;               // wall time since the search started
+  std::int64_t prefill_calls = 0;  // start/extend requests (not counted in `calls`)
+  double seconds = 0;              // wall time since the search started
 
   Json to_json() const;
 };

@@ -58,9 +58,8 @@ class Evaluator {
 };
 
 // A programmatic verifier: the score of a solution (partial or not) of `question`.
-using Verifier =
-    std::function<StatusOr<double>(std::string_view question, std::string_view solution,
-                                   bool partial)>;
+using Verifier = std::function<StatusOr<double>(std::string_view question,
+                                                std::string_view solution, bool partial)>;
 using Verifiers = std::map<std::string, Verifier, std::less<>>;
 
 // An evaluator from its config: {"kind": "verdict" | "sampled_score" | "prm" | "label" |

@@ -1,10 +1,11 @@
 // Value-head and verifier evaluators, the evaluator factory and shared helpers.
+#include "search/evaluators.h"
+
 #include <cctype>
 #include <cmath>
 
-#include "search/evaluators.h"
-#include "search/internal/config_reader.h"
 #include "search/gather.h"
+#include "search/internal/config_reader.h"
 #include "search/run.h"
 #include "search/status_macros.h"
 
@@ -62,8 +63,8 @@ Task<StatusOr<std::vector<double>>> ValueHeadEvaluator::score(SearchRun& run,
 }
 
 Json ValueHeadEvaluator::config() const {
-  return {{"kind", "prm"}, {"head", head_}, {"output", output_}, {"lo", range_.lo},
-          {"hi", range_.hi}};
+  return {
+      {"kind", "prm"}, {"head", head_}, {"output", output_}, {"lo", range_.lo}, {"hi", range_.hi}};
 }
 
 Task<StatusOr<std::vector<double>>> VerifierEvaluator::score(SearchRun& run,
@@ -122,8 +123,7 @@ StatusOr<std::unique_ptr<Evaluator>> make_evaluator(const Json& config, const Ve
     std::string known;
     for (const auto& [n, v] : verifiers) known += (known.empty() ? "" : ", ") + n;
     r.require(it != verifiers.end(), "name",
-              "no verifier named '" + name + "' (known: " + (known.empty() ? "none" : known) +
-                  ")");
+              "no verifier named '" + name + "' (known: " + (known.empty() ? "none" : known) + ")");
     r.require(hi > lo, "hi", "must be above lo");
     ARBOR_RETURN_IF_ERROR(r.finish());
     e = std::make_unique<VerifierEvaluator>(name, it->second, ScoreRange{lo, hi});

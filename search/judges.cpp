@@ -13,8 +13,6 @@
 namespace arbor::search {
 namespace {
 
-
-
 Task<StatusOr<double>> verdict_one(SearchRun& run, std::string solution) {
   const Prompts& p = run.prompts();
   TemplateVars vars = {{"candidate", candidate_text(solution)}};
@@ -30,8 +28,8 @@ Task<StatusOr<double>> verdict_one(SearchRun& run, std::string solution) {
 Task<StatusOr<double>> sampled_score_one(SearchRun& run, SampledScoreJudge::Options o,
                                          std::string solution, std::uint64_t seed) {
   TemplateVars vars = {{"candidate", candidate_text(solution)}};
-  ARBOR_CO_ASSIGN_OR_RETURN(
-      ContextPtr ctx, co_await run.prompt_context(run.prompts().score, std::move(vars), "candidate"));
+  ARBOR_CO_ASSIGN_OR_RETURN(ContextPtr ctx, co_await run.prompt_context(
+                                                run.prompts().score, std::move(vars), "candidate"));
   std::vector<double> scores;
   std::int32_t wanted = o.samples;
   for (std::int32_t attempt = 0; attempt <= o.retries && wanted > 0; ++attempt) {
@@ -75,8 +73,8 @@ Task<StatusOr<double>> label_one(SearchRun& run, LabelJudge::Options o, std::str
                                  std::uint64_t seed) {
   const auto& labels = run.prompts().value_labels;
   TemplateVars vars = {{"candidate", candidate_text(solution)}};
-  ARBOR_CO_ASSIGN_OR_RETURN(
-      ContextPtr ctx, co_await run.prompt_context(run.prompts().value, std::move(vars), "candidate"));
+  ARBOR_CO_ASSIGN_OR_RETURN(ContextPtr ctx, co_await run.prompt_context(
+                                                run.prompts().value, std::move(vars), "candidate"));
   if (o.mode == "probability") {
     std::vector<Task<StatusOr<double>>> tasks;
     for (const auto& [word, value] : labels) tasks.push_back(run.lm().logprob(ctx, word));
@@ -132,9 +130,12 @@ Task<StatusOr<std::vector<double>>> SampledScoreJudge::score(SearchRun& run,
 }
 
 Json SampledScoreJudge::config() const {
-  return {{"kind", "sampled_score"},   {"samples", options_.samples},
-          {"temperature", options_.temperature}, {"max_tokens", options_.max_tokens},
-          {"retries", options_.retries}, {"fallback", options_.fallback}};
+  return {{"kind", "sampled_score"},
+          {"samples", options_.samples},
+          {"temperature", options_.temperature},
+          {"max_tokens", options_.max_tokens},
+          {"retries", options_.retries},
+          {"fallback", options_.fallback}};
 }
 
 Task<StatusOr<std::vector<double>>> LabelJudge::score(SearchRun& run,

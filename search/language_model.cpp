@@ -6,9 +6,12 @@ namespace arbor::search {
 
 const char* finish_name(Finish finish) {
   switch (finish) {
-    case Finish::kLength: return "length";
-    case Finish::kStop: return "stop";
-    case Finish::kEos: return "eos";
+    case Finish::kLength:
+      return "length";
+    case Finish::kStop:
+      return "stop";
+    case Finish::kEos:
+      return "eos";
   }
   return "?";
 }

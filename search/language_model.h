@@ -42,8 +42,8 @@ struct SampleParams {
 };
 
 struct Sample {
-  std::string text;     // the generated text, ending before the stop string; no EOS text
-  std::string stop;     // the stop string that ended it (finish == kStop)
+  std::string text;  // the generated text, ending before the stop string; no EOS text
+  std::string stop;  // the stop string that ended it (finish == kStop)
   Finish finish = Finish::kLength;
   std::int64_t tokens = 0;  // tokens generated, the stop string's and EOS included
   double logprob = 0;       // sum of log p of the generated tokens

@@ -3,8 +3,8 @@
 #include <algorithm>
 
 #include "search/evaluator.h"
-#include "search/internal/common.h"
 #include "search/gather.h"
+#include "search/internal/common.h"
 #include "search/scoring.h"
 #include "search/status_macros.h"
 
@@ -43,7 +43,9 @@ bool is_answer_node(const Tree& tree, NodeId id) {
   return id != tree.root() && !tree.at(id).rewards.empty();
 }
 
-double q_of(const Tree& tree, NodeId id) { return mctsr_q(tree.at(id).rewards); }
+double q_of(const Tree& tree, NodeId id) {
+  return mctsr_q(tree.at(id).rewards);
+}
 
 }  // namespace
 
@@ -113,11 +115,10 @@ Task<Status> Mctsr::reward(SearchRun& run, NodeId node, std::uint64_t seed) cons
 Task<Status> Mctsr::refine(SearchRun& run, NodeId node, internal::Refined* out) const {
   const std::uint64_t k = run.tree().at(node).children.size();
   ARBOR_CO_ASSIGN_OR_RETURN(
-      *out,
-      co_await internal::critique_and_refine(
-          run, node, c_.answer, c_.critique_max_tokens,
-          run.seed(internal::kSeedCritique, static_cast<std::uint64_t>(node), k),
-          run.seed(internal::kSeedRefine, static_cast<std::uint64_t>(node), k)));
+      *out, co_await internal::critique_and_refine(
+                run, node, c_.answer, c_.critique_max_tokens,
+                run.seed(internal::kSeedCritique, static_cast<std::uint64_t>(node), k),
+                run.seed(internal::kSeedRefine, static_cast<std::uint64_t>(node), k)));
   co_return Status();
 }
 

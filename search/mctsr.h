@@ -40,7 +40,7 @@ struct MctsrConfig {
   double c = 1.4;
   double epsilon = 1e-5;
   bool dummy_root = true;
-  SampleParams answer;    // temperature 0.95, max_tokens 192
+  SampleParams answer;  // temperature 0.95, max_tokens 192
   std::int32_t critique_max_tokens = 48;
   std::string selection = "max_q";  // max_q | majority | weighted
 };

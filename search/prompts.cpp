@@ -56,8 +56,8 @@ Status check_template(std::string_view tmpl, const std::vector<std::string>& all
       std::string list;
       for (const std::string& a : allowed) list += (list.empty() ? "{" : ", {") + a + "}";
       return Status::invalid_argument(std::string(where) + ": unknown placeholder {" + name +
-                                      "} (this template may use " +
-                                      (list.empty() ? "none" : list) + ")");
+                                      "} (this template may use " + (list.empty() ? "none" : list) +
+                                      ")");
     }
     i = close;
   }

@@ -42,9 +42,9 @@ struct Prompts {
   std::string pairwise_a = " A";
   std::string pairwise_b = " B";
   // MCTSr's dummy root answers (one is drawn from the seed).
-  std::vector<std::string> dummy_answers = {
-      "I don't know.", "I can't understand this question.",
-      "I don't know how to solve this question.", "I don't know the answer to this question."};
+  std::vector<std::string> dummy_answers = {"I don't know.", "I can't understand this question.",
+                                            "I don't know how to solve this question.",
+                                            "I don't know the answer to this question."};
 
   // The defaults with the fields of `j` replaced. Unknown fields, wrong types and templates
   // with placeholders they cannot use are errors naming `where` and the field.

@@ -10,14 +10,10 @@ Json SearchResult::to_json(bool with_tree) const {
   for (const AnswerRecord& c : candidates) {
     cands.push_back({{"node", c.node}, {"answer", c.answer}, {"key", c.key}, {"source", c.source}});
   }
-  Json j = {{"problem_id", problem_id},
-            {"algorithm", algorithm},
-            {"config", config},
-            {"answer", answer ? Json(*answer) : Json(nullptr)},
-            {"chosen", chosen},
-            {"candidates", std::move(cands)},
-            {"usage", usage.to_json()},
-            {"stop", stop_reason_name(stop)}};
+  Json j = {{"problem_id", problem_id}, {"algorithm", algorithm},
+            {"config", config},         {"answer", answer ? Json(*answer) : Json(nullptr)},
+            {"chosen", chosen},         {"candidates", std::move(cands)},
+            {"usage", usage.to_json()}, {"stop", stop_reason_name(stop)}};
   if (with_tree) j["tree"] = tree.to_json();
   return j;
 }
@@ -52,7 +48,8 @@ std::uint64_t SearchRun::seed(std::uint64_t purpose, std::uint64_t a, std::uint6
 bool SearchRun::should_stop(double next_round_tokens) {
   if (stop_) return true;
   const std::int64_t tokens = lm_.usage().tokens;
-  if (next_round_tokens < 0) next_round_tokens = static_cast<double>(tokens - tokens_at_last_check_);
+  if (next_round_tokens < 0)
+    next_round_tokens = static_cast<double>(tokens - tokens_at_last_check_);
   tokens_at_last_check_ = tokens;
   stop_ = lm_.spent();
   if (!stop_ && lm_.budget().max_tokens > 0 &&

@@ -36,7 +36,7 @@ struct Problem {
 
 struct RunOptions {
   Prompts prompts;
-  AnswerRules answers;          // REQUIRES: answers.extract set
+  AnswerRules answers;  // REQUIRES: answers.extract set
   Budget budget;
   std::uint64_t seed = 0;
   const Evaluator* evaluator = nullptr;  // not owned; algorithms that need one refuse null
@@ -108,8 +108,7 @@ class SearchRun {
   // A context holding `tmpl` rendered with `vars` ({question} is added). When the template
   // holds {split}, the text before it is started once per run and cached, and the rest
   // extends it, so prompts about many candidates share the question's state.
-  Task<StatusOr<ContextPtr>> prompt_context(std::string tmpl, TemplateVars vars,
-                                            std::string split);
+  Task<StatusOr<ContextPtr>> prompt_context(std::string tmpl, TemplateVars vars, std::string split);
   // The context of `solution` in the solve format (the root's context extended), for value
   // heads; a complete solution gets the step delimiter appended when it lacks one.
   Task<StatusOr<ContextPtr>> solve_context(std::string solution, bool partial);

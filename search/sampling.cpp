@@ -53,9 +53,12 @@ StatusOr<std::unique_ptr<Algorithm>> Sampling::create(Mode mode, const Json& con
 
 std::string Sampling::name() const {
   switch (mode_) {
-    case Mode::kBestOfN: return "best_of_n";
-    case Mode::kSelfConsistency: return "self_consistency";
-    case Mode::kWeightedVote: return "weighted_vote";
+    case Mode::kBestOfN:
+      return "best_of_n";
+    case Mode::kSelfConsistency:
+      return "self_consistency";
+    case Mode::kWeightedVote:
+      return "weighted_vote";
   }
   return "?";
 }
@@ -70,16 +73,15 @@ Task<Status> Sampling::search(SearchRun& run) const {
   const ContextPtr root = run.tree().at(run.tree().root()).context;
   std::vector<NodeId> nodes;
   std::vector<double> weights;
-  for (std::uint64_t round = 0; n_ == 0 || nodes.size() < static_cast<std::size_t>(n_);
-       ++round) {
+  for (std::uint64_t round = 0; n_ == 0 || nodes.size() < static_cast<std::size_t>(n_); ++round) {
     // The smallest next round is one sample (unknown before the first).
     const double per_sample = run.lm().mean_tokens_per_sample(params_.max_tokens);
     if (run.should_stop(run.lm().usage().generate_calls > 0 ? per_sample : 0)) break;
     std::int64_t k = batch_;
     if (n_ > 0) k = std::min<std::int64_t>(k, n_ - static_cast<std::int64_t>(nodes.size()));
     if (budget.max_tokens > 0) {
-      const auto fit = std::llround(static_cast<double>(run.lm().tokens_left()) /
-                                    std::max(per_sample, 1.0));
+      const auto fit =
+          std::llround(static_cast<double>(run.lm().tokens_left()) / std::max(per_sample, 1.0));
       k = std::clamp<std::int64_t>(fit, 1, k);
     }
     if (budget.max_calls > 0) {
@@ -107,7 +109,7 @@ Task<Status> Sampling::search(SearchRun& run) const {
     }
     nodes.insert(nodes.end(), ids.begin(), ids.end());
   }
-  const char* selection = mode_ == Mode::kBestOfN          ? "best"
+  const char* selection = mode_ == Mode::kBestOfN           ? "best"
                           : mode_ == Mode::kSelfConsistency ? "majority"
                                                             : "weighted";
   run.choose(internal::select_answer(run, nodes, weights, selection));

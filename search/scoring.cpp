@@ -42,10 +42,14 @@ StatusOr<Aggregation> parse_aggregation(std::string_view name) {
 
 const char* aggregation_name(Aggregation a) {
   switch (a) {
-    case Aggregation::kLast: return "last";
-    case Aggregation::kMin: return "min";
-    case Aggregation::kProduct: return "product";
-    case Aggregation::kMean: return "mean";
+    case Aggregation::kLast:
+      return "last";
+    case Aggregation::kMin:
+      return "min";
+    case Aggregation::kProduct:
+      return "product";
+    case Aggregation::kMean:
+      return "mean";
   }
   return "?";
 }
@@ -53,8 +57,10 @@ const char* aggregation_name(Aggregation a) {
 double aggregate(const std::vector<double>& scores, Aggregation a) {
   ARBOR_CHECK(!scores.empty()) << "aggregate of no step scores";
   switch (a) {
-    case Aggregation::kLast: return scores.back();
-    case Aggregation::kMin: return *std::min_element(scores.begin(), scores.end());
+    case Aggregation::kLast:
+      return scores.back();
+    case Aggregation::kMin:
+      return *std::min_element(scores.begin(), scores.end());
     case Aggregation::kProduct: {
       double p = 1;
       for (double s : scores) p *= s;

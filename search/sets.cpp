@@ -4,8 +4,8 @@
 
 #include "core/strings.h"
 #include "search/evaluators.h"
-#include "search/internal/common.h"
 #include "search/gather.h"
+#include "search/internal/common.h"
 #include "search/status_macros.h"
 
 namespace arbor::search {
@@ -19,8 +19,10 @@ StatusOr<std::unique_ptr<Algorithm>> Sets::create(const Json& config, std::strin
   a->m_ = static_cast<std::int32_t>(r.get_int("m", 4, 1, 4096));
   a->rounds_ = static_cast<std::int32_t>(r.get_int("rounds", 3, 0, 1000));
   a->answer_ = internal::read_sampling(r, 0.8, 192);
-  a->critique_max_tokens_ = static_cast<std::int32_t>(r.get_int("critique_max_tokens", 48, 1, 4096));
-  a->sampled_verdict_ = r.get_choice("verify", "probability", {"probability", "sample"}) == "sample";
+  a->critique_max_tokens_ =
+      static_cast<std::int32_t>(r.get_int("critique_max_tokens", 48, 1, 4096));
+  a->sampled_verdict_ =
+      r.get_choice("verify", "probability", {"probability", "sample"}) == "sample";
   a->threshold_ = r.get_double("threshold", 0.5, 0, 1);
   a->verify_temperature_ = static_cast<float>(r.get_double("verify_temperature", 0.7, 0, 100));
   a->selection_ = r.get_choice("selection", "majority", {"majority", "weighted"});
@@ -51,9 +53,9 @@ Task<StatusOr<double>> Sets::verify(SearchRun& run, NodeId node) const {
   ARBOR_CO_ASSIGN_OR_RETURN(std::vector<Sample> s, co_await run.lm().sample(ctx, 1, sp));
   const std::string_view reply = trim(s.at(0).text);
   const std::string_view yes = trim(pr.verdict_yes);
-  const bool correct = starts_with(reply, yes) &&
-                       (reply.size() == yes.size() || !std::isalnum(static_cast<unsigned char>(
-                                                          reply[yes.size()])));
+  const bool correct =
+      starts_with(reply, yes) &&
+      (reply.size() == yes.size() || !std::isalnum(static_cast<unsigned char>(reply[yes.size()])));
   run.tree().at(node).info["verdict_text"] = std::string(reply);
   co_return correct ? 1.0 : 0.0;
 }

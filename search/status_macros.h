@@ -5,12 +5,12 @@
 
 #include "core/status.h"
 
-#define ARBOR_CO_RETURN_IF_ERROR(expr)                                             \
-  do {                                                                             \
-    const auto& arbor_co_status_ref_ = (expr);                                     \
-    if (!::arbor::internal_status::as_status(arbor_co_status_ref_).ok()) {         \
-      co_return ::arbor::internal_status::as_status(arbor_co_status_ref_);         \
-    }                                                                              \
+#define ARBOR_CO_RETURN_IF_ERROR(expr)                                     \
+  do {                                                                     \
+    const auto& arbor_co_status_ref_ = (expr);                             \
+    if (!::arbor::internal_status::as_status(arbor_co_status_ref_).ok()) { \
+      co_return ::arbor::internal_status::as_status(arbor_co_status_ref_); \
+    }                                                                      \
   } while (false)
 
 #define ARBOR_CO_ASSIGN_OR_RETURN(lhs, expr) \

@@ -4,8 +4,8 @@
 #include <cmath>
 
 #include "search/evaluator.h"
-#include "search/internal/common.h"
 #include "search/gather.h"
+#include "search/internal/common.h"
 #include "search/scoring.h"
 #include "search/status_macros.h"
 
@@ -139,9 +139,9 @@ Task<Status> StepMcts::search(SearchRun& run) const {
     // Values of the new steps.
     std::vector<double> values;
     if (c_.value == "prm") {
-      ARBOR_CO_ASSIGN_OR_RETURN(values, co_await internal::evaluate(
-                                            run, fresh, true,
-                                            run.seed(internal::kSeedEvaluate, round)));
+      ARBOR_CO_ASSIGN_OR_RETURN(
+          values,
+          co_await internal::evaluate(run, fresh, true, run.seed(internal::kSeedEvaluate, round)));
     } else {
       std::vector<Task<StatusOr<Sample>>> rollouts;
       std::vector<std::size_t> rolled;
@@ -152,8 +152,7 @@ Task<Status> StepMcts::search(SearchRun& run) const {
         rolled.push_back(i);
         rollouts.push_back(rollout_one(run, tree.at(fresh[i]).context, p));
       }
-      ARBOR_CO_ASSIGN_OR_RETURN(std::vector<Sample> done,
-                                co_await gather(std::move(rollouts)));
+      ARBOR_CO_ASSIGN_OR_RETURN(std::vector<Sample> done, co_await gather(std::move(rollouts)));
       std::vector<Candidate> candidates;
       for (NodeId id : fresh) candidates.push_back({tree.solution(id), nullptr, false});
       for (std::size_t j = 0; j < rolled.size(); ++j) {
@@ -239,8 +238,8 @@ Task<Status> StepMcts::search(SearchRun& run) const {
   } else {
     const bool weighted = c_.answer_selection != "majority";
     for (std::size_t i = 0; i < who.size(); ++i) {
-      ballots.push_back({run.answers().key(who[i].second),
-                         weighted ? std::max(all_weights[i], 0.0) : 1.0});
+      ballots.push_back(
+          {run.answers().key(who[i].second), weighted ? std::max(all_weights[i], 0.0) : 1.0});
     }
     pick = static_cast<std::size_t>(vote(ballots)->first);
   }

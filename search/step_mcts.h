@@ -31,15 +31,15 @@ struct StepMctsConfig {
   std::int32_t parallel = 1;     // leaves selected and expanded per round
   std::int32_t width = 4;        // steps sampled per expansion
   std::int32_t max_depth = 10;
-  std::string rule = "puct";     // puct | uct
-  double c_uct = 2.0;            // rStar
-  double c_init = 1.25;          // OpenR
-  double c_base = 19652;         // OpenR
+  std::string rule = "puct";  // puct | uct
+  double c_uct = 2.0;         // rStar
+  double c_init = 1.25;       // OpenR
+  double c_base = 19652;      // OpenR
   double virtual_loss = 1.0;
   double virtual_value = 0.0;
-  std::string value = "prm";     // prm | rollout
-  SampleParams step;             // temperature 0.8, max_tokens 64
-  SampleParams rollout;          // rollout_temperature 0, rollout_max_tokens 192
+  std::string value = "prm";  // prm | rollout
+  SampleParams step;          // temperature 0.8, max_tokens 64
+  SampleParams rollout;       // rollout_temperature 0, rollout_max_tokens 192
   std::string answer_selection = "weighted";
 };
 

@@ -2,8 +2,8 @@
 
 #include <algorithm>
 
-#include "search/internal/common.h"
 #include "search/gather.h"
+#include "search/internal/common.h"
 #include "search/status_macros.h"
 
 namespace arbor::search {
@@ -18,8 +18,7 @@ StatusOr<std::unique_ptr<Algorithm>> TotBfs::create(const Json& config, std::str
   a->breadth_ = static_cast<std::int32_t>(r.get_int("breadth", 5, 1, 1024));
   a->max_steps_ = static_cast<std::int32_t>(r.get_int("max_steps", 8, 1, 1000));
   a->step_ = internal::read_sampling(r, 0.7, 64);
-  a->final_max_tokens_ =
-      static_cast<std::int32_t>(r.get_int("final_max_tokens", 192, 1, 1 << 20));
+  a->final_max_tokens_ = static_cast<std::int32_t>(r.get_int("final_max_tokens", 192, 1, 1 << 20));
   a->use_run_evaluator_ = r.get_choice("value", "label", {"label", "evaluator"}) == "evaluator";
   LabelJudge::Options o;
   o.mode = r.get_choice("value_mode", o.mode, {"probability", "sample"});

@@ -34,18 +34,18 @@ struct Node {
   // What the node adds to its parent's text as the model saw it: one step with its delimiter
   // ("37 + 48 = 85\n"), or a whole answer.
   std::string text;
-  ContextPtr context;           // the model context at the end of `text`; null once released
-  std::vector<double> rewards;  // reward samples (self-rewards, verifier or PRM scores)
-  std::int32_t visits = 0;      // MCTS visits (MCTSr: the number of reward samples)
-  double value_sum = 0;         // MCTS: sum of the values backed up through the node
-  double value = 0;             // the node's value as its algorithm defines it
-  double prior = 0;             // PUCT prior
-  bool terminal = false;        // ends a solution (an answer, end of text, or a depth limit)
+  ContextPtr context;                 // the model context at the end of `text`; null once released
+  std::vector<double> rewards;        // reward samples (self-rewards, verifier or PRM scores)
+  std::int32_t visits = 0;            // MCTS visits (MCTSr: the number of reward samples)
+  double value_sum = 0;               // MCTS: sum of the values backed up through the node
+  double value = 0;                   // the node's value as its algorithm defines it
+  double prior = 0;                   // PUCT prior
+  bool terminal = false;              // ends a solution (an answer, end of text, or a depth limit)
   std::optional<std::string> answer;  // the final answer extracted from the node's solution
-  std::int64_t tokens = 0;      // tokens generated to make this node
-  double logprob = 0;           // of `text` under the model (sum over its tokens)
+  std::int64_t tokens = 0;            // tokens generated to make this node
+  double logprob = 0;                 // of `text` under the model (sum over its tokens)
   Finish finish = Finish::kStop;
-  Json info = Json::object();   // algorithm-specific details (a critique, a verdict, a rollout)
+  Json info = Json::object();  // algorithm-specific details (a critique, a verdict, a rollout)
 };
 
 class Tree {

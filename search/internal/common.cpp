@@ -84,7 +84,8 @@ Task<StatusOr<Refined>> critique_and_refine(SearchRun& run, NodeId node, SampleP
   // A critique cut by the token limit did not end its line.
   std::string refine = p.refine;
   if (out.critique.finish != Finish::kStop) refine = p.step_delimiter + refine;
-  ARBOR_CO_ASSIGN_OR_RETURN(ContextPtr rctx, co_await run.lm().extend(out.critique.context, refine));
+  ARBOR_CO_ASSIGN_OR_RETURN(ContextPtr rctx,
+                            co_await run.lm().extend(out.critique.context, refine));
   answer.seed = refine_seed;
   ARBOR_CO_ASSIGN_OR_RETURN(std::vector<Sample> a, co_await run.lm().sample(rctx, 1, answer));
   out.answer = std::move(a.at(0));

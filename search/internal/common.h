@@ -57,8 +57,7 @@ struct Refined {
 };
 Task<StatusOr<Refined>> critique_and_refine(SearchRun& run, NodeId node, SampleParams answer,
                                             std::int32_t critique_max_tokens,
-                                            std::uint64_t critique_seed,
-                                            std::uint64_t refine_seed);
+                                            std::uint64_t critique_seed, std::uint64_t refine_seed);
 
 // Adds a refined answer under `parent` (kind "answer", a whole node) with its critique in
 // info; the node's tokens count both.

@@ -9,8 +9,8 @@ ConfigReader::ConfigReader(const Json& config, std::string where)
 
 void ConfigReader::fail(const char* key, const std::string& message) {
   if (!error_.ok()) return;
-  error_ = Status::invalid_argument(where_ + (key ? std::string(".") + key : std::string()) +
-                                    ": " + message);
+  error_ = Status::invalid_argument(where_ + (key ? std::string(".") + key : std::string()) + ": " +
+                                    message);
 }
 
 void ConfigReader::require(bool ok, const char* key, const std::string& message) {

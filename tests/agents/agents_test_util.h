@@ -3,15 +3,14 @@
 // meaningless, every mechanism is real), an engine on it, and running coroutines.
 #pragma once
 
-#include <gtest/gtest.h>
-#include <stdlib.h>
-
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/io_context.hpp>
-
 #include <filesystem>
 #include <fstream>
 #include <optional>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <gtest/gtest.h>
+#include <stdlib.h>
 
 #include "core/json.h"
 #include "core/random.h"

@@ -3,14 +3,15 @@
 // counts, budgets stop searches, and a seed reproduces the tree.
 #include "agents/engine_language_model.h"
 
-#include <gtest/gtest.h>
-
 #include <cmath>
+
+#include <gtest/gtest.h>
 
 #include "agents/arith_answers.h"
 #include "search/algorithm.h"
 #include "search/evaluator.h"
 #include "search/seeds.h"
+
 #include "tests/agents/agents_test_util.h"
 
 namespace arbor::agents {
@@ -50,9 +51,9 @@ TEST_F(EngineLmTest, SampleForksAndMatchesDirectGenerates) {
   auto samples = run_task(lm.sample(*ctx, 3, p));
   ASSERT_TRUE(samples.ok()) << samples.status().to_string();
   const runtime::Metrics after = engine->metrics();
-  EXPECT_EQ(after.forks - before.forks, 3u);   // n forks
+  EXPECT_EQ(after.forks - before.forks, 3u);  // n forks
   EXPECT_EQ(after.requests - before.requests, 3u);
-  EXPECT_EQ(after.bytes_copied, 0u);           // forking copied no state
+  EXPECT_EQ(after.bytes_copied, 0u);  // forking copied no state
   std::int64_t tokens = 0;
   for (std::size_t i = 0; i < 3; ++i) {
     runtime::GenerateParams g;
@@ -102,32 +103,39 @@ struct AlgorithmCase {
 // searches grow trees more than one step deep.
 const AlgorithmCase kCases[] = {
     {"cot", R"({"algorithm": "cot", "max_tokens": 12})", "", 0, 12},
-    {"self_consistency", R"({"algorithm": "self_consistency", "n": 0, "batch": 3, "max_tokens": 8})",
-     "", 40, 24},
+    {"self_consistency",
+     R"({"algorithm": "self_consistency", "n": 0, "batch": 3, "max_tokens": 8})", "", 40, 24},
     {"best_of_n", R"({"algorithm": "best_of_n", "n": 3, "max_tokens": 8})", "verdict", 0, 24},
-    {"weighted_vote", R"({"algorithm": "weighted_vote", "n": 3, "max_tokens": 8})", "pairwise",
-     0, 24},
+    {"weighted_vote", R"({"algorithm": "weighted_vote", "n": 3, "max_tokens": 8})", "pairwise", 0,
+     24},
     {"beam_search", R"({"algorithm": "beam_search", "n": 4, "m": 2, "max_steps": 3,
-      "max_tokens": 6, "final_max_tokens": 8})", "prm", 30, 32},
+      "max_tokens": 6, "final_max_tokens": 8})",
+     "prm", 30, 32},
     {"dvts", R"({"algorithm": "dvts", "n": 4, "m": 2, "max_steps": 3, "max_tokens": 6,
-      "final_max_tokens": 8})", "prm", 0, 32},
+      "final_max_tokens": 8})",
+     "prm", 0, 32},
     {"step_mcts", R"({"algorithm": "step_mcts", "width": 2, "parallel": 2, "iterations": 4,
-      "max_tokens": 6, "max_depth": 3})", "prm", 30, 24},
+      "max_tokens": 6, "max_depth": 3})",
+     "prm", 30, 24},
     {"step_mcts_rollout", R"({"algorithm": "step_mcts", "width": 2, "iterations": 2,
-      "max_tokens": 6, "value": "rollout", "rollout_max_tokens": 8})", "verdict", 0, 28},
+      "max_tokens": 6, "value": "rollout", "rollout_max_tokens": 8})",
+     "verdict", 0, 28},
     {"mctsr", R"({"algorithm": "mctsr", "iterations": 3, "max_tokens": 8,
-      "critique_max_tokens": 4})", "verdict", 30, 12},
+      "critique_max_tokens": 4})",
+     "verdict", 30, 12},
     {"mctsr_sampled", R"({"algorithm": "mctsr", "iterations": 2, "max_tokens": 8,
-      "critique_max_tokens": 4})", "sampled_score", 0, 12 + 3 * 16},
+      "critique_max_tokens": 4})",
+     "sampled_score", 0, 12 + 3 * 16},
     {"tot_bfs", R"({"algorithm": "tot_bfs", "n_generate": 2, "breadth": 2, "max_steps": 2,
-      "max_tokens": 6, "final_max_tokens": 8})", "", 0, 32},
+      "max_tokens": 6, "final_max_tokens": 8})",
+     "", 0, 32},
     {"sets", R"({"algorithm": "sets", "m": 2, "rounds": 1, "max_tokens": 8,
-      "critique_max_tokens": 4})", "", 0, 24},
+      "critique_max_tokens": 4})",
+     "", 0, 24},
 };
 
-search::SearchResult run_case(runtime::Engine& engine, const AlgorithmCase& c,
-                              std::uint64_t seed, runtime::Metrics* before,
-                              runtime::Metrics* after) {
+search::SearchResult run_case(runtime::Engine& engine, const AlgorithmCase& c, std::uint64_t seed,
+                              runtime::Metrics* before, runtime::Metrics* after) {
   auto algorithm = search::make_algorithm(Json::parse(c.config), c.name);
   EXPECT_TRUE(algorithm.ok()) << algorithm.status().to_string();
   std::unique_ptr<search::Evaluator> evaluator;
@@ -211,14 +219,16 @@ TEST_F(EngineLmTest, TokenBudgetsStopSearches) {
   auto engine = testing::make_engine(*dir_);
   // A budget of 20 tokens against rounds of 24: self-consistency stops after one round.
   const AlgorithmCase sc = {"sc", R"({"algorithm": "self_consistency", "n": 0, "batch": 3,
-      "max_tokens": 8})", "", 20, 24};
+      "max_tokens": 8})",
+                            "", 20, 24};
   runtime::Metrics before, after;
   const search::SearchResult r = run_case(*engine, sc, 3, &before, &after);
   EXPECT_EQ(r.stop, search::StopReason::kTokens);
   EXPECT_GE(r.usage.tokens, 10);
   EXPECT_LE(r.usage.tokens, 20 + 24);
   const AlgorithmCase mctsr = {"mctsr", R"({"algorithm": "mctsr", "iterations": 1000,
-      "max_tokens": 8, "critique_max_tokens": 4})", "verdict", 60, 12};
+      "max_tokens": 8, "critique_max_tokens": 4})",
+                               "verdict", 60, 12};
   const search::SearchResult m = run_case(*engine, mctsr, 3, &before, &after);
   EXPECT_EQ(m.stop, search::StopReason::kTokens);
   EXPECT_LE(m.usage.tokens, 60 + 12);

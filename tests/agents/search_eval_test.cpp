@@ -2,15 +2,16 @@
 // random-weight model (every accuracy is about 0: the mechanics are what is checked).
 #include "agents/search_eval.h"
 
-#include <gtest/gtest.h>
-
 #include <fstream>
+
+#include <gtest/gtest.h>
 
 #include "agents/arith_answers.h"
 #include "agents/stats.h"
 #include "core/file.h"
 #include "search/algorithm.h"
 #include "search/evaluator.h"
+
 #include "tests/agents/agents_test_util.h"
 
 namespace arbor::agents {
@@ -40,7 +41,7 @@ TEST(StatsTest, PairedBootstrap) {
   EXPECT_DOUBLE_EQ(d.mean, 0.4);
   EXPECT_LT(d.ci.lo, 0.4);
   EXPECT_GT(d.ci.hi, 0.4);
-  EXPECT_GE(d.ci.lo, 0.0);   // every resample of these pairs has a difference >= 0
+  EXPECT_GE(d.ci.lo, 0.0);  // every resample of these pairs has a difference >= 0
   EXPECT_LE(d.ci.hi, 0.8);
   // Reproducible; a constant difference has a point interval.
   const PairedDifference again = paired_bootstrap(a, b, 4000, 9);

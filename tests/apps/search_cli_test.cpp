@@ -1,12 +1,13 @@
 // The CLI contract of arbor search and arbor search-eval on a random-weight model.
-#include <gtest/gtest.h>
-#include <stdlib.h>
-
 #include <filesystem>
 #include <fstream>
 
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
 #include "core/file.h"
 #include "core/json.h"
+
 #include "tests/apps/cli_runner.h"
 
 namespace arbor {
@@ -23,14 +24,16 @@ class SearchCliTest : public ::testing::Test {
     config["vocab_size"] = 608;
     config["eos_token_id"] = 0;
     std::ofstream(*dir_ / "config.json") << config.dump();
-    const auto r = run_arbor({"random-model", "--config", (*dir_ / "config.json").string(),
-                              "--out", (*dir_ / "model").string(), "--seed", "3"});
+    const auto r = run_arbor({"random-model", "--config", (*dir_ / "config.json").string(), "--out",
+                              (*dir_ / "model").string(), "--seed", "3"});
     ASSERT_EQ(r.exit_code, 0) << r.err;
     std::filesystem::copy(ARBOR_SOURCE_DIR "/tests/data/tokenizers/arith_bytelevel.json",
                           *dir_ / "model" / "tokenizer.json");
     std::ofstream(*dir_ / "problems.jsonl")
-        << R"({"id": "a", "question": "What is 2 + 3?", "answer": "5"})" << "\n"
-        << R"({"id": "b", "question": "What is 4 * 6?", "answer": "24"})" << "\n";
+        << R"({"id": "a", "question": "What is 2 + 3?", "answer": "5"})"
+        << "\n"
+        << R"({"id": "b", "question": "What is 4 * 6?", "answer": "24"})"
+        << "\n";
   }
   static void TearDownTestSuite() {
     std::filesystem::remove_all(*dir_);
@@ -42,9 +45,9 @@ class SearchCliTest : public ::testing::Test {
 std::filesystem::path* SearchCliTest::dir_ = nullptr;
 
 TEST_F(SearchCliTest, SearchPrintsTheResultAndTree) {
-  auto r = run_arbor({"search", "--model", model(), "--question", "What is 2 + 3?",
-                      "--algorithm", "self_consistency", "--config",
-                      R"({"n": 2, "max_tokens": 6})", "--seed", "4"});
+  auto r =
+      run_arbor({"search", "--model", model(), "--question", "What is 2 + 3?", "--algorithm",
+                 "self_consistency", "--config", R"({"n": 2, "max_tokens": 6})", "--seed", "4"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const Json j = Json::parse(r.out);
   EXPECT_EQ(j["algorithm"], "self_consistency");
@@ -53,9 +56,9 @@ TEST_F(SearchCliTest, SearchPrintsTheResultAndTree) {
   EXPECT_EQ(j["usage"]["calls"], 2);
   EXPECT_LE(j["usage"]["tokens"].get<int>(), 12);
   // The same seed prints the same tree.
-  auto again = run_arbor({"search", "--model", model(), "--question", "What is 2 + 3?",
-                          "--algorithm", "self_consistency", "--config",
-                          R"({"n": 2, "max_tokens": 6})", "--seed", "4"});
+  auto again =
+      run_arbor({"search", "--model", model(), "--question", "What is 2 + 3?", "--algorithm",
+                 "self_consistency", "--config", R"({"n": 2, "max_tokens": 6})", "--seed", "4"});
   EXPECT_EQ(Json::parse(again.out)["tree"], j["tree"]);
 }
 
@@ -95,7 +98,9 @@ TEST_F(SearchCliTest, SearchEvalInputErrors) {
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("--problems"), std::string::npos) << r.err;
   const std::string bad = (*dir_ / "bad.jsonl").string();
-  std::ofstream(bad) << R"({"id": "a", "question": "Q", "answer": "1"})" << "\n" << "{oops\n";
+  std::ofstream(bad) << R"({"id": "a", "question": "Q", "answer": "1"})"
+                     << "\n"
+                     << "{oops\n";
   r = run_arbor({"search-eval", "--model", model(), "--problems", bad});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find(bad + ":2"), std::string::npos) << r.err;

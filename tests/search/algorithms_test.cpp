@@ -1,11 +1,12 @@
 // Every algorithm's mechanics on a scripted model, against hand-computed trees: votes and ties,
 // beam pruning, UCT with virtual loss, MCTSr's rewards, values and choice, ToT's duplicate
 // rule, SETS' verify-and-correct loop, budget stops, concurrency, JSON export and seeds.
-#include <gtest/gtest.h>
-
 #include <cmath>
 
+#include <gtest/gtest.h>
+
 #include "search/evaluators.h"
+
 #include "tests/search/search_test_util.h"
 
 namespace arbor::search {
@@ -53,13 +54,12 @@ std::string timeless(const SearchResult& r) {
 
 // Scores solutions with a table (a programmatic verifier; no model requests).
 VerifierEvaluator table_verifier(std::map<std::string, double> table) {
-  return VerifierEvaluator(
-      "table",
-      [table](std::string_view, std::string_view s, bool) -> StatusOr<double> {
-        auto it = table.find(std::string(s));
-        return it == table.end() ? 0.0 : it->second;
-      },
-      {0, 1});
+  return VerifierEvaluator("table",
+                           [table](std::string_view, std::string_view s, bool) -> StatusOr<double> {
+                             auto it = table.find(std::string(s));
+                             return it == table.end() ? 0.0 : it->second;
+                           },
+                           {0, 1});
 }
 
 TEST(AlgorithmsTest, ChainOfThoughtGreedy) {
@@ -85,8 +85,8 @@ TEST(AlgorithmsTest, SamplingVotesBestOfNAndTies) {
   lm.write = [&](const std::string&, std::uint64_t, int i) { return answer(answers[i]); };
   const VerifierEvaluator v = table_verifier({{"Answer: 5", 0.3}, {"Answer: 7", 0.4}});
   // [5, 5, 7]: the majority is 5; the best single sample is 7; weighted 5: 0.6 > 7: 0.4.
-  SearchResult sc = search(lm, Json::parse(R"({"algorithm": "self_consistency", "n": 3})"),
-                           options());
+  SearchResult sc =
+      search(lm, Json::parse(R"({"algorithm": "self_consistency", "n": 3})"), options());
   EXPECT_EQ(sc.answer, "5");
   EXPECT_EQ(sc.chosen, 1);
   EXPECT_EQ(sc.candidates.size(), 3u);
@@ -152,23 +152,33 @@ TEST(AlgorithmsTest, BeamSearchPrunesToTheBestPaths) {
   lm.write = [](const std::string& ctx, std::uint64_t, int i) -> std::string {
     const std::string s = after_solution(ctx);
     switch (depth_of(ctx)) {
-      case 0: return step('a', static_cast<std::uint64_t>(i));
-      case 1: return s == "a3\n" && i == 1 ? answer(5) : step('b', static_cast<std::uint64_t>(i));
-      default: return s == "a3\nb0\n" ? answer(5 + i) : answer(6);
+      case 0:
+        return step('a', static_cast<std::uint64_t>(i));
+      case 1:
+        return s == "a3\n" && i == 1 ? answer(5) : step('b', static_cast<std::uint64_t>(i));
+      default:
+        return s == "a3\nb0\n" ? answer(5 + i) : answer(6);
     }
   };
-  const std::map<std::string, float> prm = {
-      {"a0\n", 0.2f},          {"a1\n", 0.9f},          {"a2\n", 0.5f},
-      {"a3\n", 0.7f},          {"a1\nb0\n", 0.3f},      {"a1\nb1\n", 0.6f},
-      {"a3\nb0\n", 0.8f},      {"a3\nAnswer: 5\n", 0.4f}, {"a3\nb0\nAnswer: 5\n", 0.9f},
-      {"a3\nb0\nAnswer: 6\n", 0.5f}, {"a1\nb1\nAnswer: 6\n", 0.3f}};
+  const std::map<std::string, float> prm = {{"a0\n", 0.2f},
+                                            {"a1\n", 0.9f},
+                                            {"a2\n", 0.5f},
+                                            {"a3\n", 0.7f},
+                                            {"a1\nb0\n", 0.3f},
+                                            {"a1\nb1\n", 0.6f},
+                                            {"a3\nb0\n", 0.8f},
+                                            {"a3\nAnswer: 5\n", 0.4f},
+                                            {"a3\nb0\nAnswer: 5\n", 0.9f},
+                                            {"a3\nb0\nAnswer: 6\n", 0.5f},
+                                            {"a1\nb1\nAnswer: 6\n", 0.3f}};
   lm.head = [&](const std::string& ctx) {
     auto it = prm.find(after_solution(ctx));
     EXPECT_NE(it, prm.end()) << after_solution(ctx);
     return std::vector<float>{it == prm.end() ? 0.0f : it->second};
   };
   const ValueHeadEvaluator head("prm", 0, {0, 1});
-  const Json config = Json::parse(R"({"algorithm": "beam_search", "n": 4, "m": 2, "max_steps": 3})");
+  const Json config =
+      Json::parse(R"({"algorithm": "beam_search", "n": 4, "m": 2, "max_steps": 3})");
   SearchResult r = search(lm, config, options(1, &head));
   const Tree& t = r.tree;
   // Iteration 0: a0..a3 (ids 1-4); a1 and a3 survive. Iteration 1: a1 -> b0 (5), b1 (6); a3 ->
@@ -262,7 +272,8 @@ TEST(AlgorithmsTest, StepMctsRolloutValues) {
   };
   const VerifierEvaluator v = table_verifier({{"c1\nAnswer: 4", 1.0}});
   const SearchResult r = search(lm, Json::parse(R"({"algorithm": "step_mcts", "value": "rollout",
-      "width": 2, "iterations": 1})"), options(1, &v));
+      "width": 2, "iterations": 1})"),
+                                options(1, &v));
   EXPECT_EQ(r.tree.at(1).info["rollout_answer"], "3");
   EXPECT_EQ(r.tree.at(2).info["rollout_answer"], "4");
   EXPECT_DOUBLE_EQ(r.tree.at(2).value, 1.0);
@@ -341,8 +352,7 @@ TEST(AlgorithmsTest, MctsrRewardsValuesAndChoice) {
   // A call budget of 10 stops after the round that crosses it: 5 + 4 + 4.
   RunOptions o = options(1, &judge);
   o.budget.max_calls = 10;
-  const SearchResult b =
-      search(lm, Json::parse(R"({"algorithm": "mctsr", "iterations": 100})"), o);
+  const SearchResult b = search(lm, Json::parse(R"({"algorithm": "mctsr", "iterations": 100})"), o);
   EXPECT_EQ(b.usage.calls, 13);
   EXPECT_EQ(b.stop, StopReason::kCalls);
   EXPECT_EQ(b.tree.size(), 5u);
@@ -415,8 +425,8 @@ TEST(AlgorithmsTest, SeedsReproduceTreesAndJsonExport) {
     return std::vector<float>{static_cast<float>(after_solution(ctx).size() % 10) / 10.0f};
   };
   const ValueHeadEvaluator head("prm", 0, {0, 1});
-  const Json config = Json::parse(
-      R"({"algorithm": "step_mcts", "width": 3, "parallel": 2, "iterations": 5})");
+  const Json config =
+      Json::parse(R"({"algorithm": "step_mcts", "width": 3, "parallel": 2, "iterations": 5})");
   const SearchResult a = search(lm, config, options(11, &head));
   const SearchResult b = search(lm, config, options(11, &head));
   const SearchResult c = search(lm, config, options(12, &head));

@@ -1,13 +1,14 @@
 // The pieces under the algorithms: the tree and its JSON, selection formulas, votes, prompts,
 // configs, budgets and the evaluators, against hand-computed values.
-#include <gtest/gtest.h>
-
 #include <cmath>
+
+#include <gtest/gtest.h>
 
 #include "search/evaluators.h"
 #include "search/mctsr.h"
 #include "search/scoring.h"
 #include "search/step_mcts.h"
+
 #include "tests/search/search_test_util.h"
 
 namespace arbor::search {
@@ -186,9 +187,9 @@ TEST(VoteTest, MajorityWeightedAndTies) {
 }
 
 TEST(PromptsTest, RenderChecksAndOverrides) {
-  EXPECT_EQ(render("Problem: {question}\n{{x}} {candidate}", {{"question", "2+2"},
-                                                               {"candidate", "4"}}),
-            "Problem: 2+2\n{x} 4");
+  EXPECT_EQ(
+      render("Problem: {question}\n{{x}} {candidate}", {{"question", "2+2"}, {"candidate", "4"}}),
+      "Problem: 2+2\n{x} 4");
   EXPECT_TRUE(check_template("a {question} {{b}}", {"question"}, "t").ok());
   EXPECT_EQ(check_template("a {answer}", {"question"}, "p.solve").message(),
             "p.solve: unknown placeholder {answer} (this template may use {question})");

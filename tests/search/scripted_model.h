@@ -4,13 +4,13 @@
 // requests issued together are in flight together, and the model records how many were.
 #pragma once
 
-#include <boost/asio/post.hpp>
-#include <boost/asio/this_coro.hpp>
-#include <boost/asio/use_awaitable.hpp>
-
 #include <functional>
 #include <string>
 #include <vector>
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 
 #include "search/language_model.h"
 #include "search/seeds.h"
@@ -34,8 +34,9 @@ class ScriptedModel : public LanguageModel {
       [](const std::string&, std::uint64_t, int) { return std::string("<eos>"); };
   std::function<double(const std::string& context, const std::string& continuation)> score =
       [](const std::string&, const std::string&) { return -1.0; };
-  std::function<std::vector<float>(const std::string& context)> head =
-      [](const std::string&) { return std::vector<float>{0.5f}; };
+  std::function<std::vector<float>(const std::string& context)> head = [](const std::string&) {
+    return std::vector<float>{0.5f};
+  };
 
   // What the model saw.
   std::vector<std::string> sampled_contexts;

@@ -2,15 +2,16 @@
 // ("Answer: N" on the last such line) and run options.
 #pragma once
 
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/io_context.hpp>
-
 #include <exception>
 #include <optional>
 #include <string>
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+
 #include "core/strings.h"
 #include "search/algorithm.h"
+
 #include "tests/search/scripted_model.h"
 
 namespace arbor::search::testing {
