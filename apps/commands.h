@@ -31,6 +31,8 @@ int cmd_extract(int argc, char** argv);
 int cmd_env(int argc, char** argv);
 int cmd_sample(int argc, char** argv);
 int cmd_memory(int argc, char** argv);
+int cmd_search(int argc, char** argv);       // apps/cmd_search.cpp
+int cmd_search_eval(int argc, char** argv);  // apps/cmd_search.cpp
 
 // Every command, registered in apps/main.cpp.
 const std::vector<Command>& commands();

@@ -27,6 +27,10 @@ const std::vector<Command>& commands() {
       {"env", "list environments, or play one step by step (env list | env play --env ID)",
        cmd_env},
       {"memory", "long-term memory database: add, search, delete, stats, export", cmd_memory},
+      {"search", "run one problem through a search algorithm; print the result and tree",
+       cmd_search},
+      {"search-eval", "greedy and search algorithms at token budgets over a problem file",
+       cmd_search_eval},
   };
   return kCommands;
 }

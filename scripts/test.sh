@@ -36,7 +36,7 @@ stage "asan+ubsan build + cpu tests" build_and_test build/asan -DCMAKE_BUILD_TYP
   -DARBOR_CUDA=OFF -DARBOR_SANITIZE=address -DARBOR_BUILD_BENCHMARKS=OFF
 # ThreadSanitizer: the tests of the modules with threads of their own. OpenBLAS's worker threads
 # synchronise in uninstrumented code, so the BLAS runs single-threaded here.
-tsan_tests="runtime_test memory_test"
+tsan_tests="runtime_test memory_test agents_test"
 tsan() {
   cmake -S . -B build/tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DARBOR_CUDA=OFF \
     -DARBOR_SANITIZE=thread -DARBOR_BUILD_BENCHMARKS=OFF >/dev/null
