@@ -10,25 +10,14 @@
 
 #include "core/json.h"
 #include "runtime/engine.h"
+#include "tests/runtime/run_sync.h"
 
 namespace arbor::runtime {
 namespace {
 
 namespace asio = boost::asio;
+using testing::run_sync;
 const std::string kDir = ARBOR_SOURCE_DIR "/assets/arith-mamba2";
-
-template <typename T>
-T run(asio::awaitable<T> task) {
-  asio::thread_pool pool(1);
-  std::promise<T> p;
-  asio::co_spawn(pool, std::move(task), [&](std::exception_ptr e, T value) {
-    if (e) std::rethrow_exception(e);
-    p.set_value(std::move(value));
-  });
-  T result = p.get_future().get();
-  pool.join();
-  return result;
-}
 
 TEST(EmbeddedModelTest, AgreesWithTransformersOnLogitsAndTheRewardHead) {
   const Json ref = *read_json_file(kDir + "/parity_reference.json");
@@ -50,7 +39,7 @@ TEST(EmbeddedModelTest, AgreesWithTransformersOnLogitsAndTheRewardHead) {
   auto engine = Engine::create(std::move(*model));
   ASSERT_TRUE(engine.ok());
   ASSERT_EQ((*engine)->value_heads().count("prm"), 1u);
-  auto v = run((*engine)->value(*(*engine)->start(ids), "prm"));
+  auto v = run_sync((*engine)->value(*(*engine)->start(ids), "prm"));
   ASSERT_TRUE(v.ok()) << v.status().to_string();
   EXPECT_NEAR((*v)[0], ref["prm_last"].get<double>(), 1e-4);
 }
@@ -61,7 +50,7 @@ TEST(EmbeddedModelTest, WritesTheSolveFormat) {
   auto engine = std::move(*Engine::create(std::move(*model)));
   GenerateParams p;
   p.max_tokens = 200;
-  auto c = run(engine->generate(*engine->start_text("Problem: What is 12 + 30?\nSolution:\n"), p));
+  auto c = run_sync(engine->generate(*engine->start_text("Problem: What is 12 + 30?\nSolution:\n"), p));
   ASSERT_TRUE(c.ok());
   EXPECT_EQ(c->finish_reason, FinishReason::kEos);
   EXPECT_NE(c->text.find(" = "), std::string::npos) << c->text;

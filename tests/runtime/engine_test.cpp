@@ -23,11 +23,13 @@
 #include "models/generate.h"
 #include "models/random_checkpoint.h"
 #include "models/safetensors_writer.h"
+#include "tests/runtime/run_sync.h"
 
 namespace arbor::runtime {
 namespace {
 
 namespace asio = boost::asio;
+using testing::run_sync;
 
 const std::string kModel = ARBOR_SOURCE_DIR "/tests/data/parity/mamba2_b";
 
@@ -37,20 +39,6 @@ std::unique_ptr<Engine> make_engine(EngineOptions options = {}, const std::strin
   auto engine = Engine::create(std::move(*model), options);
   EXPECT_TRUE(engine.ok()) << engine.status().to_string();
   return std::move(*engine);
-}
-
-// Runs a coroutine on a 2-thread pool and waits for its result.
-template <typename T>
-T run(asio::awaitable<T> task) {
-  asio::thread_pool pool(2);
-  std::promise<T> p;
-  asio::co_spawn(pool, std::move(task), [&](std::exception_ptr e, T value) {
-    if (e) std::rethrow_exception(e);
-    p.set_value(std::move(value));
-  });
-  T result = p.get_future().get();
-  pool.join();
-  return result;
 }
 
 // The reference: the same request run alone through models::generate on its own model.
@@ -100,7 +88,7 @@ TEST(EngineTest, GenerateMatchesSingleSequenceReference) {
          s.seed = 77;
          return s;
        }()}) {
-    auto c = run(engine->generate(*seq, p));
+    auto c = run_sync(engine->generate(*seq, p));
     ASSERT_TRUE(c.ok()) << c.status().to_string();
     auto want = ref.generate(prompt, p);
     EXPECT_EQ(c->ids, want.ids);
@@ -119,7 +107,7 @@ TEST(EngineTest, ForkedContinuationsEqualFreshPrefills) {
   const std::vector<std::int32_t> prompt = {9, 8, 7, 6, 5, 4, 3, 2};
   auto parent = *engine->start(prompt);
   // The parent generates first, so its state exists; children then branch from its end.
-  auto first = run(engine->generate(parent, greedy(4)));
+  auto first = run_sync(engine->generate(parent, greedy(4)));
   ASSERT_TRUE(first.ok());
   const std::vector<std::vector<std::int32_t>> extra = {{}, {11}, {12, 13}, {14, 15, 16}};
   auto task = [&]() -> asio::awaitable<std::vector<StatusOr<Completion>>> {
@@ -141,7 +129,7 @@ TEST(EngineTest, ForkedContinuationsEqualFreshPrefills) {
     for (auto& f : futures) out.push_back(f.get());
     co_return out;
   };
-  auto results = run(task());
+  auto results = run_sync(task());
   for (std::size_t i = 0; i < extra.size(); ++i) {
     ASSERT_TRUE(results[i].ok()) << results[i].status().to_string();
     std::vector<std::int32_t> full = first->sequence.tokens();
@@ -243,7 +231,7 @@ TEST(EngineTest, SpillAndRecomputeGiveTheSameTokens) {
     }
     co_return out;
   };
-  EXPECT_EQ(run(play(*small)), run(play(*large)));
+  EXPECT_EQ(run_sync(play(*small)), run_sync(play(*large)));
   const Metrics m = small->metrics();
   EXPECT_GT(m.spills + m.drops, 0u);
   EXPECT_GT(m.recomputes, 0u);
@@ -287,7 +275,7 @@ TEST(EngineTest, DeadlinePassedEndsWithAClearStatus) {
   auto engine = make_engine();
   GenerateParams p = greedy(100000);
   p.deadline = Clock::now() + std::chrono::milliseconds(20);
-  auto c = run(engine->generate(*engine->start({1, 2}), p));
+  auto c = run_sync(engine->generate(*engine->start({1, 2}), p));
   ASSERT_FALSE(c.ok());
   EXPECT_EQ(c.status().code(), StatusCode::kDeadlineExceeded);
   EXPECT_NE(c.status().message().find("deadline"), std::string::npos);
@@ -332,24 +320,24 @@ TEST(EngineTest, ScoreHiddenAndValueMatchADirectForwardPass) {
     return static_cast<float>(l[tok] - mx - std::log(sum));
   };
   Sequence s = *engine->start(prompt);
-  auto scores = run(engine->score(s, cont));
+  auto scores = run_sync(engine->score(s, cont));
   ASSERT_TRUE(scores.ok());
   std::vector<float> want;
   for (std::size_t i = 0; i < cont.size(); ++i) want.push_back(logprob(prompt.size() - 1 + i, cont[i]));
   EXPECT_LE(max_rel_diff(*scores, want), 1e-5);
 
-  auto h = run(engine->hidden(s));
+  auto h = run_sync(engine->hidden(s));
   ASSERT_TRUE(h.ok());
   const float* h_ref = out.hidden.data() + (prompt.size() - 1) * static_cast<std::size_t>(n_embd);
   EXPECT_LE(max_rel_diff(*h, std::vector<float>(h_ref, h_ref + n_embd)), 1e-5);
-  auto v = run(engine->value(s, "prm"));
+  auto v = run_sync(engine->value(s, "prm"));
   ASSERT_TRUE(v.ok());
   for (int o = 0; o < 2; ++o) {
     double acc = b[o];
     for (int i = 0; i < n_embd; ++i) acc += double(w[o * n_embd + i]) * h_ref[i];
     EXPECT_NEAR((*v)[o], 1.0 / (1.0 + std::exp(-acc)), 1e-5);
   }
-  auto missing = run(engine->value(s, "orm"));
+  auto missing = run_sync(engine->value(s, "orm"));
   EXPECT_EQ(missing.status().code(), StatusCode::kNotFound);
   std::filesystem::remove_all(dir);
 }
@@ -360,14 +348,14 @@ TEST(EngineTest, ExtendComputesTheStateOnce) {
   Sequence root = *engine->start({2, 4, 6});
   std::vector<std::int32_t> prompt(40);
   for (int i = 0; i < 40; ++i) prompt[i] = (i * 37) % 200;
-  auto ext = run(engine->extend(root, prompt));
+  auto ext = run_sync(engine->extend(root, prompt));
   ASSERT_TRUE(ext.ok());
   EXPECT_EQ(ext->length(), 43);
   const auto prefilled = engine->metrics().tokens_prefilled;
   // Sixteen samples from the extended prompt reuse its state: nothing more is prefilled.
   for (int i = 0; i < 4; ++i) {
     GenerateParams p = greedy(3);
-    auto c = run(engine->generate(engine->fork(*ext), p));
+    auto c = run_sync(engine->generate(engine->fork(*ext), p));
     ASSERT_TRUE(c.ok());
     EXPECT_EQ(c->ids, ref.generate(ext->tokens(), p).ids);
   }
@@ -401,7 +389,7 @@ TEST(EngineTest, StopStringsSpanningTokensEndTheTextBeforeThem) {
   const models::Tokenizer* tok = engine->tokenizer();
   ASSERT_NE(tok, nullptr);
   Sequence s = *engine->start_text("12 + 35 = ");
-  auto full = run(engine->generate(s, greedy(40)));
+  auto full = run_sync(engine->generate(s, greedy(40)));
   ASSERT_TRUE(full.ok());
   // Pick a stop string that starts inside one token and ends inside the next.
   std::string text;
@@ -419,7 +407,7 @@ TEST(EngineTest, StopStringsSpanningTokensEndTheTextBeforeThem) {
   ASSERT_FALSE(stop.empty()) << "no multi-byte token in the continuation";
   GenerateParams p = greedy(40);
   p.stop = {stop};
-  auto cut = run(engine->generate(s, p));
+  auto cut = run_sync(engine->generate(s, p));
   ASSERT_TRUE(cut.ok());
   EXPECT_EQ(cut->finish_reason, FinishReason::kStop);
   EXPECT_EQ(cut->stop, stop);
@@ -435,8 +423,8 @@ TEST(EngineTest, ResultsDoNotDependOnWhatElseIsInTheBatch) {
   auto engine = make_engine();
   Sequence s = *engine->start({3, 1, 4, 1, 5, 9, 2, 6});
   const std::vector<std::int32_t> cont = {5, 3, 5, 8, 9, 7};
-  auto alone = run(engine->score(s, cont));
-  auto alone_gen = run(engine->generate(engine->fork(s), greedy(8)));
+  auto alone = run_sync(engine->score(s, cont));
+  auto alone_gen = run_sync(engine->generate(engine->fork(s), greedy(8)));
   ASSERT_TRUE(alone.ok() && alone_gen.ok());
   // The same requests among many others of different lengths.
   std::vector<std::promise<StatusOr<std::vector<float>>>> scores(20);
@@ -450,7 +438,7 @@ TEST(EngineTest, ResultsDoNotDependOnWhatElseIsInTheBatch) {
       scores[static_cast<std::size_t>(i)].set_value(std::move(v));
     });
   }
-  auto batched_gen = run(engine->generate(engine->fork(s), greedy(8)));
+  auto batched_gen = run_sync(engine->generate(engine->fork(s), greedy(8)));
   for (int i = 0; i < 20; ++i) {
     auto v = scores[static_cast<std::size_t>(i)].get_future().get();
     ASSERT_TRUE(v.ok());
