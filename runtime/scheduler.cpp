@@ -15,7 +15,8 @@ double ms_between(Clock::time_point a, Clock::time_point b) {
   return std::chrono::duration<double, std::milli>(b - a).count();
 }
 
-void deliver(Scheduler* /*unused*/, std::vector<std::function<void()>>& out) {
+// Runs the collected result deliveries; called with the pool mutex released.
+void deliver(std::vector<std::function<void()>>& out) {
   for (auto& f : out) f();
   out.clear();
 }
@@ -396,7 +397,7 @@ void Scheduler::run() {
       pinned_.clear();
       retire(retired);
       lock.unlock();
-      deliver(this, out);
+      deliver(out);
       retired.clear();
       lock.lock();
       // Jobs left are waiting (for a slot, a deadline or cancellation): poll gently.
@@ -432,7 +433,7 @@ void Scheduler::run() {
     batch_seq_total_ += items.size();
     output.want_hidden = want_hidden;
     lock.unlock();
-    deliver(this, out);
+    deliver(out);
     const Clock::time_point t0 = Clock::now();
     Status fs = model_.forward({tokens, spans, false, logit_rows}, pool_->arena(), &output);
     const double dt = std::chrono::duration<double>(Clock::now() - t0).count();
@@ -449,7 +450,7 @@ void Scheduler::run() {
     }
     retire(retired);
     lock.unlock();
-    deliver(this, out);
+    deliver(out);
     retired.clear();
     lock.lock();
   }
@@ -463,7 +464,7 @@ void Scheduler::run() {
   }
   retire(retired);
   lock.unlock();
-  deliver(this, out);
+  deliver(out);
   retired.clear();
 }
 
