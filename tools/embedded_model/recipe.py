@@ -2,20 +2,23 @@
 """Trains Arbor's embedded default model from scratch: a small Mamba2ForCausalLM for
 step-by-step arithmetic with its verifier and process reward head (docs/model_formats.md).
 
-Runs on a GPU machine with PyTorch, transformers and tokenizers, from the repository root,
-with an `arbor` binary (for the `arith` generator and the step checker). Two resumable stages,
-each well under nine minutes on one H200:
+Runs on a GPU machine with PyTorch, transformers and tokenizers, from the repository root, with
+an `arbor` binary (the `arith` generator and its step checker). Training uses fastmamba.py (the
+same model as transformers' Mamba2ForCausalLM, checked against it at the start and at export);
+the checkpoint is written with transformers' save_pretrained.
 
-  stage1  generate data, train the tokenizer, train on solve + critique/verify of corrupted
-          gold solutions + the PRM head; then sample the model's own solutions
-  stage2  label the samples with the step checker, continue on the mix (self-samples included),
-          evaluate on held-out problems, export the Hugging Face checkpoint and the head
+  python3 tools/embedded_model/recipe.py --arbor ARBOR --out DIR
+      stage 1: data, tokenizer, training on gold solutions and corrupted candidates; after
+      `--self-at` of the training time, the model's own solutions on training problems are
+      sampled, labelled by the step checker and added (verify, critique, PRM, and the correct
+      ones as solve examples); then export and evaluation.
+  python3 tools/embedded_model/recipe.py --arbor ARBOR --minutes 7 --resume DIR --out DIR2
+      a further stage from an exported model: fresh self-samples first, then training.
 
-  python3 tools/embedded_model/recipe.py stage1 --arbor ARBOR --work DIR [--minutes M]
-  python3 tools/embedded_model/recipe.py stage2 --arbor ARBOR --work DIR [--minutes M] --export DIR
-
-Everything is seeded; the seeds of the training data (TRAIN_SEEDS) and of the held-out sets
-(EVAL_SEED) differ, and the generator's split keeps held-out computations out of training.
+Everything is seeded; the training problems (TRAIN_SEED, split train) and the held-out ones
+(EVAL_SEED, split test) differ, and the generator's split keeps held-out computations out of
+training. The evaluation (greedy, majority of 16, the verifier on a balanced set of the model's
+own solutions, the PRM head's step AUROC) goes to DIR/eval.json.
 """
 import argparse
 import json
@@ -25,25 +28,27 @@ import random
 import sys
 import time
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import data  # noqa: E402
+from fastmamba import Mamba2LM  # noqa: E402
+from recipe_config import EVAL_SEED, MAX_LEN, MODEL, N_EVAL, N_TRAIN, TRAIN_SEED, VOCAB  # noqa: E402
 
-from recipe_config import (EVAL_SEED, MAX_LEN, MODEL, N_EVAL, N_TRAIN, TRAIN_SEED,  # noqa: E402
-                           VOCAB)
+T0 = time.time()
 
 
 def log(*a):
-    print(f"[{time.strftime('%H:%M:%S')}]", *a, flush=True)
+    print(f"[{time.time() - T0:6.1f}s]", *a, flush=True)
 
 
 # ---- tokenizer --------------------------------------------------------------------------------
 
 def train_tokenizer(texts, path):
-    from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
-    from tokenizers import Regex, trainers
+    from tokenizers import Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers
+    from tokenizers import processors, trainers
     tok = Tokenizer(models.BPE())
     tok.normalizer = normalizers.NFC()
     tok.pre_tokenizer = pre_tokenizers.Sequence([
@@ -61,206 +66,205 @@ def train_tokenizer(texts, path):
     return tok
 
 
-def load_tokenizer(path):
-    from tokenizers import Tokenizer
-    return Tokenizer.from_file(path)
+# ---- examples ---------------------------------------------------------------------------------
+# An example is (ids, lm, prm): lm[t] = 1 where token t is a training target; prm[t] in {0, 1}
+# is the process label read by the head on the hidden state at t (-1: none).
 
+class Examples:
+    def __init__(self):
+        self.items = []
+        self.kinds = {}
 
-def encode_pairs(tok, pairs):
-    """[(prompt, target, ...)] -> (ids, mask) lists; mask marks target tokens (the loss)."""
-    prompts = tok.encode_batch([p[0] for p in pairs], add_special_tokens=False)
-    targets = tok.encode_batch([p[1] for p in pairs], add_special_tokens=False)
-    out = []
-    for p, t in zip(prompts, targets):
-        ids = p.ids + t.ids
+    def add(self, kind, ids, lm, prm=None):
         if len(ids) > MAX_LEN:
-            continue
-        out.append((ids, [0] * len(p.ids) + [1] * len(t.ids)))
+            return
+        self.items.append((ids, lm, prm))
+        self.kinds[kind] = self.kinds.get(kind, 0) + 1
+
+    def add_pairs(self, tok, pairs):
+        """pairs: (prompt text, target text, kind)."""
+        P = tok.encode_batch([p[0] for p in pairs], add_special_tokens=False)
+        T = tok.encode_batch([p[1] for p in pairs], add_special_tokens=False)
+        for p, t, pair in zip(P, T, pairs):
+            self.add(pair[2], p.ids + t.ids, [0] * len(p.ids) + [1] * len(t.ids))
+
+
+def eos_id(tok):
+    return tok.token_to_id(data.EOS)
+
+
+def solve_tokens_batch(tok, items):
+    """For (question, candidate) items: the token ids of the solve prompt followed by the
+    candidate, the prompt's length, and the index of the newline token that ends each step line
+    (where the PRM head reads). Lines are encoded one by one, as the pre-tokenizer splits at
+    newlines anyway."""
+    prompts = tok.encode_batch([data.solve_prompt(q) for q, _ in items], add_special_tokens=False)
+    pieces, spans = [], []
+    for _, cand in items:
+        lines = cand.split("\n")
+        start = len(pieces)
+        pieces += [line + ("\n" if li + 1 < len(lines) else "") for li, line in enumerate(lines)]
+        spans.append((start, len(pieces)))
+    enc = tok.encode_batch(pieces, add_special_tokens=False) if pieces else []
+    out = []
+    for p, (a, b) in zip(prompts, spans):
+        ids, ends = list(p.ids), []
+        for k in range(a, b):
+            ids += enc[k].ids
+            if pieces[k].endswith("\n") and data.STEP_RE.match(pieces[k][:-1]):
+                ends.append(len(ids) - 1)
+        out.append((ids, len(p.ids), ends))
     return out
 
 
-# ---- examples ---------------------------------------------------------------------------------
+def label_candidates(arbor, ex, tok, cands, kind="prm"):
+    """cands: (problem, candidate text). Labels them with the step checker and adds critique /
+    refine, verify and PRM examples; right candidates also become solve examples (`kind`).
+    Returns how many were right."""
+    verdicts = data.check(arbor, [{"numbers": p["numbers"], "answer": p["answer"], "solution": c}
+                                  for p, c in cands])
+    toks = solve_tokens_batch(tok, [(p["question"], c) for p, c in cands])
+    pairs, right = [], 0
+    eos = eos_id(tok)
+    for (p, c), v, (ids, n_prompt, ends) in zip(cands, verdicts, toks):
+        labels = data.step_labels(p, v)
+        exs, correct = data.examples_for_candidate(p, c, v, labels)
+        pairs += exs
+        prm = [-1] * len(ids)
+        for pos, lab in zip(ends, labels):
+            prm[pos] = lab
+        if correct:
+            right += 1
+            ex.add(kind, ids + [eos], [0] * n_prompt + [1] * (len(ids) + 1 - n_prompt), prm + [-1])
+        else:
+            ex.add("prm", ids, [0] * len(ids), prm)
+    ex.add_pairs(tok, pairs)
+    return right
 
-def solve_pair(p):
-    return (data.solve_prompt(p["question"]), p["solution"] + data.EOS)
 
-
-def prm_example(tok, problem, cand, labels):
-    """Token ids of the solve prompt + a candidate; the positions right after each step line's
-    newline hold that step's label (read by the head on the hidden state there)."""
-    prompt = tok.encode(data.solve_prompt(problem["question"]), add_special_tokens=False).ids
-    ids, pos, labs = list(prompt), [], []
-    lines = cand.split("\n")
-    step_i = 0
-    for li, line in enumerate(lines):
-        piece = line + ("\n" if li + 1 < len(lines) else "")
-        ids += tok.encode(piece, add_special_tokens=False).ids
-        if data.STEP_RE.match(line) and li + 1 < len(lines) and step_i < len(labels):
-            pos.append(len(ids) - 1)  # the newline token ending this step
-            labs.append(labels[step_i])
-            step_i += 1
-    if len(ids) > MAX_LEN:
-        return None
-    return ids, pos, labs
-
-
-def build_corruption_examples(arbor, tok, problems, rng, n):
-    """Critique/verify/PRM examples from corrupted and gold candidates, labelled by the checker."""
-    items = []
-    for p in problems[:n]:
+def corrupted_candidates(problems, rng):
+    out = []
+    for p in problems:
         if rng.random() < 0.5:
             c = data.corrupt(p, rng)
             if c is None:
                 continue
         else:
             c = p["solution"]
-        items.append({"problem": p, "solution": c, "numbers": p["numbers"], "answer": p["answer"]})
-    verdicts = data.check(arbor, items)
-    return label_items(tok, items, verdicts)
+        out.append((p, c))
+    return out
 
-
-def label_items(tok, items, verdicts):
-    pairs, prm = [], []
-    stats = {"correct": 0, "incorrect": 0}
-    for it, v in zip(items, verdicts):
-        labels = data.step_labels(it["problem"], v)
-        exs, correct = data.examples_for_candidate(it["problem"], it["solution"], v, labels)
-        stats["correct" if correct else "incorrect"] += 1
-        pairs += exs
-        e = prm_example(tok, it["problem"], it["solution"], labels)
-        if e is not None and e[1]:
-            prm.append(e)
-    log("labelled candidates:", stats)
-    return pairs, prm
-
-
-# ---- batches ----------------------------------------------------------------------------------
 
 class Batches:
-    """Random batches of LM examples (ids, loss mask) and PRM examples (ids, positions, labels).
-    Examples are grouped by length (64-token buckets) so a batch pads little."""
+    """Examples on the GPU in length buckets (multiples of 32 tokens); a batch holds about
+    `tokens` tokens of one bucket."""
 
-    def __init__(self, lm, prm, batch, seed):
-        self.batch = batch
-        self.rng = random.Random(seed)
-        self.lm, self.prm = {}, {}
-        for ex in lm:
-            self.lm.setdefault((len(ex[0]) - 1) // 64, []).append(ex)
-        for ex in prm:
-            self.prm.setdefault((len(ex[0]) - 1) // 64, []).append(ex)
-        self.keys = sorted(self.lm)
-        self.weights = [len(self.lm[k]) for k in self.keys]
+    def __init__(self, ex, tokens, seed):
+        self.tokens = tokens
+        self.gen = torch.Generator(device="cuda").manual_seed(seed)
+        by_len = {}
+        for it in ex.items:
+            by_len.setdefault((len(it[0]) + 31) // 32 * 32, []).append(it)
+        self.buckets = []
+        for L, items in sorted(by_len.items()):
+            ids = np.zeros((len(items), L), np.int32)
+            lm = np.zeros((len(items), L), np.bool_)
+            prm = np.full((len(items), L), -1, np.int8)
+            for i, (x, m, p) in enumerate(items):
+                ids[i, :len(x)] = x
+                lm[i, :len(m)] = m
+                if p is not None:
+                    prm[i, :len(p)] = p
+            self.buckets.append((L, torch.from_numpy(ids).cuda(), torch.from_numpy(lm).cuda(),
+                                 torch.from_numpy(prm).cuda()))
+        w = torch.tensor([float(b[1].shape[0] * b[0]) for b in self.buckets])
+        self.weights = (w / w.sum()).cuda()  # buckets by tokens, so every example is as likely
 
-    def next(self, prm_share=0.25):
-        b = self.rng.choices(self.keys, self.weights)[0]
-        lm_pool = self.lm[b]
-        prm_pool = self.prm.get(b) or self.prm.get(b - 1) or []
-        n_prm = int(self.batch * prm_share) if prm_pool else 0
-        lm = [lm_pool[self.rng.randrange(len(lm_pool))] for _ in range(self.batch - n_prm)]
-        prm = [prm_pool[self.rng.randrange(len(prm_pool))] for _ in range(n_prm)]
-        rows = [(ids, mask, [], []) for ids, mask in lm] + \
-               [(ids, [0] * len(ids), pos, labs) for ids, pos, labs in prm]
-        L = max(len(r[0]) for r in rows)
-        ids = torch.zeros(len(rows), L, dtype=torch.long)
-        mask = torch.zeros(len(rows), L, dtype=torch.bool)
-        prm_b, prm_t, prm_y = [], [], []
-        for i, (x, m, pos, labs) in enumerate(rows):
-            ids[i, :len(x)] = torch.tensor(x)
-            mask[i, :len(m)] = torch.tensor(m, dtype=torch.bool)
-            prm_b += [i] * len(pos)
-            prm_t += pos
-            prm_y += labs
-        return ids, mask, torch.tensor(prm_b), torch.tensor(prm_t), torch.tensor(prm_y, dtype=torch.float)
+    def next(self):
+        k = int(torch.multinomial(self.weights, 1, generator=self.gen))
+        L, ids, lm, prm = self.buckets[k]
+        bs = max(8, self.tokens // L)
+        idx = torch.randint(ids.shape[0], (bs,), device="cuda", generator=self.gen)
+        return ids[idx].long(), lm[idx], prm[idx]
 
 
 # ---- model ------------------------------------------------------------------------------------
 
-def new_model():
+def hf_model():
     from transformers import Mamba2Config, Mamba2ForCausalLM
-    torch.manual_seed(0)
     return Mamba2ForCausalLM(Mamba2Config(**MODEL))
 
 
-def train(model, head, batches, minutes, lr, log_every=20, sizes=(256, 1024)):
-    model.train()
-    params = list(model.parameters()) + list(head.parameters())
-    opt = torch.optim.AdamW(params, lr=lr, betas=(0.9, 0.95), weight_decay=0.01)
-    deadline = time.time() + minutes * 60
-    start = time.time()
-    step = 0
-    # Try each batch size for a few steps and keep the one with the most examples per second.
-    trial = [(b, i) for b in sizes for i in range(5)]
-    rate = {}
-    while time.time() < deadline:
-        if trial:
-            batches.batch, i = trial.pop(0)
-            if i == 2:
-                torch.cuda.synchronize()
-                t_trial = time.time()
-            if i == 4:
-                torch.cuda.synchronize()
-                rate[batches.batch] = 2 * batches.batch / (time.time() - t_trial)
-                if not trial:
-                    batches.batch = max(rate, key=rate.get)
-                    log("examples/s by batch size:", {k: round(v) for k, v in rate.items()},
-                        "-> batch", batches.batch)
-        ids, mask, pb, pt, py = batches.next()
-        ids, mask = ids.cuda(non_blocking=True), mask.cuda(non_blocking=True)
-        # time-based cosine schedule with a short warm-up
-        frac = (time.time() - start) / (minutes * 60)
-        cur = lr * min(1.0, (step + 1) / 200) * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(frac, 1))))
-        for g in opt.param_groups:
-            g["lr"] = cur
-        with torch.autocast("cuda", dtype=torch.bfloat16):
-            out = model(ids, output_hidden_states=True)
-        logits = out.logits.float()
-        lm_mask = mask[:, 1:]
-        lm_loss = F.cross_entropy(logits[:, :-1][lm_mask], ids[:, 1:][lm_mask])
-        loss = lm_loss
-        prm_loss = torch.tensor(0.0)
-        if len(pb):
-            h = out.hidden_states[-1].float()[pb.cuda(), pt.cuda()]
-            prm_loss = F.binary_cross_entropy_with_logits(head(h).squeeze(-1), py.cuda())
-            loss = loss + 0.5 * prm_loss
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(params, 1.0)
-        opt.step()
-        step += 1
-        if step % log_every == 0:
-            log(f"step {step} lr {cur:.2e} lm {lm_loss.item():.4f} prm {prm_loss.item():.4f} "
-                f"{(time.time() - start) / step * 1000:.0f} ms/step")
-    log(f"trained {step} steps in {time.time() - start:.0f} s")
-    model.eval()
-    return step
-
-
 @torch.no_grad()
-def sample(model, tok, prompts, temperature, max_new=160, batch=512):
-    """Completions of prompts (strings), batched by prompt length (no padding needed)."""
-    enc = tok.encode_batch(prompts, add_special_tokens=False)
-    by_len = {}
-    for i, e in enumerate(enc):
-        by_len.setdefault(len(e.ids), []).append(i)
-    outs = [None] * len(prompts)
-    for L, idx in by_len.items():
-        for s in range(0, len(idx), batch):
-            part = idx[s:s + batch]
-            ids = torch.tensor([enc[i].ids for i in part]).cuda()
-            if temperature > 0:
-                gen = model.generate(ids, max_new_tokens=max_new, do_sample=True,
-                                     temperature=temperature, top_k=0, top_p=1.0,
-                                     eos_token_id=0, pad_token_id=0)
-            else:
-                gen = model.generate(ids, max_new_tokens=max_new, do_sample=False,
-                                     eos_token_id=0, pad_token_id=0)
-            for j, i in enumerate(part):
-                new = gen[j, L:].tolist()
-                if 0 in new:
-                    new = new[:new.index(0)]
-                outs[i] = tok.decode(new)
-    return outs
+def check_against_transformers(model, ids, what):
+    """Max relative difference of fastmamba's logits to transformers' on the same weights (fp32,
+    GPU, TF32 off); raises when they disagree."""
+    tf32 = torch.backends.cuda.matmul.allow_tf32
+    torch.backends.cuda.matmul.allow_tf32 = False
+    torch.backends.cudnn.allow_tf32 = False
+    ref = hf_model().cuda().float()
+    sd = {k: v for k, v in model.state_dict().items()}
+    ref.load_state_dict(sd, strict=True)
+    ref.eval()
+    want = ref(ids).logits.float()
+    got = model.float()(ids)[0].float()
+    rel = ((got - want).abs().max() / want.abs().max()).item()
+    torch.backends.cuda.matmul.allow_tf32 = tf32
+    torch.backends.cudnn.allow_tf32 = tf32
+    log(f"fastmamba vs transformers ({what}): max relative difference {rel:.2e}")
+    if rel > 1e-3:
+        raise SystemExit("fastmamba disagrees with transformers")
+    return rel
 
+
+def lr_at(frac, step, peak, warmup=300):
+    return peak * min(1.0, (step + 1) / warmup) * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(frac, 1.0))))
+
+
+class Trainer:
+    def __init__(self, model, head, peak_lr, total_seconds):
+        self.model, self.head = model, head
+        self.params = list(model.parameters()) + list(head.parameters())
+        self.opt = torch.optim.AdamW(self.params, lr=peak_lr, betas=(0.9, 0.95), weight_decay=0.01)
+        self.peak, self.total = peak_lr, total_seconds
+        self.spent, self.step, self.tokens = 0.0, 0, 0
+
+    def run(self, batches, seconds):
+        self.model.train()
+        start = time.time()
+        last_log = start
+        while time.time() - start < seconds:
+            ids, lm, prm = batches.next()
+            cur = lr_at((self.spent + time.time() - start) / self.total, self.step, self.peak)
+            for g in self.opt.param_groups:
+                g["lr"] = cur
+            with torch.autocast("cuda", dtype=torch.bfloat16):
+                logits, hidden = self.model(ids)
+            m = lm[:, 1:]
+            lm_loss = F.cross_entropy(logits[:, :-1][m].float(), ids[:, 1:][m])
+            loss = lm_loss
+            sel = prm >= 0
+            prm_loss = torch.zeros((), device="cuda")
+            if bool(sel.any()):
+                z = self.head(hidden[sel].float()).squeeze(-1)
+                prm_loss = F.binary_cross_entropy_with_logits(z, prm[sel].float())
+                loss = loss + 0.5 * prm_loss
+            self.opt.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(self.params, 1.0)
+            self.opt.step()
+            self.step += 1
+            self.tokens += ids.numel()
+            if time.time() - last_log > 30:
+                last_log = time.time()
+                el = self.spent + last_log - start
+                log(f"step {self.step} lr {cur:.2e} lm {lm_loss.item():.4f} prm {prm_loss.item():.4f} "
+                    f"{self.tokens / max(el, 1e-9):,.0f} tokens/s (padded)")
+        self.spent += time.time() - start
+        self.model.eval()
+
+
+# ---- sampling, scoring, evaluation ------------------------------------------------------------
 
 def answer_of(text):
     for line in reversed(text.strip().split("\n")):
@@ -269,112 +273,270 @@ def answer_of(text):
     return None
 
 
+def sample_solutions(model, tok, problems, n, temperature, seed, max_new=160):
+    prompts = [tok.encode(data.solve_prompt(p["question"]), add_special_tokens=False).ids
+               for p in problems for _ in range(n)]
+    outs = model.generate(prompts, max_new, temperature, eos_id(tok), seed=seed, batch=8192)
+    texts = tok.decode_batch(outs)
+    return [texts[i * n:(i + 1) * n] for i in range(len(problems))]
+
+
+@torch.no_grad()
+def forward_rows(model, rows, batch=1024):
+    """Runs right-padded rows of token ids; yields (row index, log-softmax logits, hidden)."""
+    order = sorted(range(len(rows)), key=lambda i: len(rows[i]))
+    for s in range(0, len(order), batch):
+        part = order[s:s + batch]
+        L = max(len(rows[i]) for i in part)
+        ids = torch.zeros(len(part), L, dtype=torch.long)
+        for j, i in enumerate(part):
+            ids[j, :len(rows[i])] = torch.tensor(rows[i])
+        logits, hidden = model(ids.cuda())
+        lp = torch.log_softmax(logits.float(), -1)
+        for j, i in enumerate(part):
+            yield i, lp[j], hidden[j]
+
+
+def verdict_probs(model, tok, pairs):
+    """p(correct) = P(" correct") / (P(" correct") + P(" incorrect")) after `Verdict:`."""
+    yes = tok.encode(" correct", add_special_tokens=False).ids
+    no = tok.encode(" incorrect", add_special_tokens=False).ids
+    rows, meta = [], []
+    for q, cand in pairs:
+        pre = tok.encode(data.candidate_prompt(q, cand) + "Verdict:", add_special_tokens=False).ids
+        rows += [pre + yes, pre + no]
+        meta += [(len(pre), yes), (len(pre), no)]
+    lps = [0.0] * len(rows)
+    for i, lp, _ in forward_rows(model, rows):
+        n_pre, cont = meta[i]
+        lps[i] = sum(lp[n_pre - 1 + k, t].item() for k, t in enumerate(cont))
+    out = []
+    for k in range(len(pairs)):
+        a, b = lps[2 * k], lps[2 * k + 1]
+        m = max(a, b)
+        out.append(math.exp(a - m) / (math.exp(a - m) + math.exp(b - m)))
+    return out
+
+
+def prm_scores(model, head, tok, items):
+    """items: (question, candidate) -> the head's sigmoid at each step end."""
+    toks = solve_tokens_batch(tok, items)
+    rows = [t[0] for t in toks]
+    ends = [t[2] for t in toks]
+    out = [None] * len(rows)
+    with torch.no_grad():
+        for i, _, hidden in forward_rows(model, rows):
+            out[i] = torch.sigmoid(head(hidden[ends[i]].float()).squeeze(-1)).tolist() if ends[i] else []
+    return out
+
+
+def auroc(scores, labels):
+    pos = [s for s, l in zip(scores, labels) if l]
+    neg = [s for s, l in zip(scores, labels) if not l]
+    if not pos or not neg:
+        return None
+    allv = sorted([(s, 1) for s in pos] + [(s, 0) for s in neg])
+    rank_sum, i = 0.0, 0
+    while i < len(allv):  # average ranks over ties
+        j = i
+        while j < len(allv) and allv[j][0] == allv[i][0]:
+            j += 1
+        r = (i + 1 + j) / 2
+        rank_sum += r * sum(1 for k in range(i, j) if allv[k][1])
+        i = j
+    return (rank_sum - len(pos) * (len(pos) + 1) / 2) / (len(pos) * len(neg))
+
+
+def majority(answers):
+    counts = {}
+    for a in answers:
+        if a is not None:
+            counts[a] = counts.get(a, 0) + 1
+    if not counts:
+        return None
+    best = max(counts.values())
+    return next(a for a in answers if a is not None and counts[a] == best)  # first among ties
+
+
+def evaluate(args, model, head, tok, eval_p):
+    t = time.time()
+    res = {"problems": len(eval_p)}
+    greedy = sample_solutions(model, tok, eval_p, 1, 0.0, 0)
+    samples = sample_solutions(model, tok, eval_p, 16, 0.8, 7)
+    by_d = {}
+    g_right = m_right = p_right = 0
+    for p, g, s in zip(eval_p, greedy, samples):
+        gr = answer_of(g[0]) == p["answer"]
+        ans = [answer_of(x) for x in s]
+        mr = majority(ans) == p["answer"]
+        pr = p["answer"] in ans
+        g_right += gr
+        m_right += mr
+        p_right += pr
+        d = by_d.setdefault(str(p["difficulty"]), [0, 0, 0])
+        d[0] += 1
+        d[1] += gr
+        d[2] += mr
+    n = len(eval_p)
+    res.update(greedy=g_right / n, maj16=m_right / n, pass16=p_right / n,
+               by_difficulty={k: {"n": v[0], "greedy": v[1] / v[0], "maj16": v[2] / v[0]}
+                              for k, v in sorted(by_d.items())})
+    # The verifier and the PRM head on the model's own samples of held-out problems.
+    flat = [(p, x) for p, s in zip(eval_p, samples) for x in s]
+    right = [answer_of(x) == p["answer"] for p, x in flat]
+    rng = random.Random(5)
+    pos = [i for i, r in enumerate(right) if r]
+    neg = [i for i, r in enumerate(right) if not r]
+    k = min(len(pos), len(neg), 1000)
+    bal = rng.sample(pos, k) + rng.sample(neg, k)
+    if k > 0:
+        probs = verdict_probs(model, tok, [(flat[i][0]["question"], flat[i][1]) for i in bal])
+        labels = [right[i] for i in bal]
+        res["verifier"] = {"n": 2 * k, "accuracy": sum((pr > 0.5) == l for pr, l in zip(probs, labels)) / (2 * k),
+                           "auroc": auroc(probs, labels)}
+    verdicts = data.check(args.arbor, [{"numbers": p["numbers"], "answer": p["answer"], "solution": x}
+                                       for p, x in flat])
+    step_lab = [data.step_labels(p, v) for (p, _), v in zip(flat, verdicts)]
+    sub = rng.sample(range(len(flat)), min(len(flat), 3000))
+    sc = prm_scores(model, head, tok, [(flat[i][0]["question"], flat[i][1]) for i in sub])
+    s_all, l_all = [], []
+    for j, i in enumerate(sub):
+        for s, l in zip(sc[j], step_lab[i]):
+            s_all.append(s)
+            l_all.append(l)
+    res["prm"] = {"steps": len(s_all), "positive": sum(l_all), "auroc": auroc(s_all, l_all)}
+    log(f"evaluation in {time.time() - t:.0f} s:", json.dumps(res))
+    return res
+
+
 # ---- stages -----------------------------------------------------------------------------------
 
 def load_problems(args):
     train_p = data.generate(args.arbor, TRAIN_SEED, args.n_train, "train")
-    eval_p = data.generate(args.arbor, EVAL_SEED, args.n_eval, "test")
+    eval_p = data.generate(args.arbor, EVAL_SEED, N_EVAL, "test")
     overlap = len({p["question"] for p in eval_p} & {p["question"] for p in train_p})
     log(f"{len(train_p)} training problems, {len(eval_p)} held-out; held-out questions in training: {overlap}")
     return train_p, eval_p, overlap
 
 
-def stage1(args):
-    os.makedirs(args.work, exist_ok=True)
-    rng = random.Random(1)
-    train_p, eval_p, overlap = load_problems(args)
-    tok_path = os.path.join(args.work, "tokenizer.json")
-    tok = train_tokenizer([data.solve_prompt(p["question"]) + p["solution"] for p in train_p[:50000]] +
-                          ["Candidate:\nCritique: Step 1 is wrong.\nAll steps are correct.\nRefined:\nVerdict: correct incorrect"] * 50,
-                          tok_path)
-    log("tokenizer:", tok.get_vocab_size(), "tokens")
-    lm = encode_pairs(tok, [solve_pair(p) for p in train_p])
-    cpairs, prm = build_corruption_examples(args.arbor, tok, train_p[-args.corrupt:], rng, args.corrupt)
-    lm += encode_pairs(tok, cpairs)
-    log(f"{len(lm)} LM examples, {len(prm)} PRM examples")
-    model, head = new_model().cuda(), torch.nn.Linear(MODEL["hidden_size"], 1).cuda()
-    log("parameters:", sum(p.numel() for p in model.parameters()))
-    train(model, head, Batches(lm, prm, 256, 1), args.minutes, args.lr)
-    torch.save({"model": model.state_dict(), "head": head.state_dict()}, os.path.join(args.work, "ckpt.pt"))
-    # The model's own solutions on training problems, for stage 2 (labelled there).
-    pool = train_p[:args.self_samples]
-    t0 = time.time()
-    outs = sample(model, tok, [data.solve_prompt(p["question"]) for p in pool], 1.0)
-    with open(os.path.join(args.work, "self_samples.jsonl"), "w") as f:
-        for p, o in zip(pool, outs):
-            f.write(json.dumps({"id": p["id"], "solution": o}) + "\n")
-    log(f"sampled {len(outs)} own solutions in {time.time() - t0:.0f} s; "
-        f"right {sum(answer_of(o) == p['answer'] for p, o in zip(pool, outs)) / len(pool):.3f}")
-    json.dump({"overlap": overlap}, open(os.path.join(args.work, "stage1.json"), "w"))
-
-
-def stage2(args):
-    rng = random.Random(2)
-    train_p, eval_p, overlap = load_problems(args)
-    by_id = {p["id"]: p for p in train_p}
-    tok = load_tokenizer(os.path.join(args.work, "tokenizer.json"))
-    lm = encode_pairs(tok, [solve_pair(p) for p in train_p])
-    cpairs, prm = build_corruption_examples(args.arbor, tok, train_p[-args.corrupt:], rng, args.corrupt)
-    samples = [json.loads(l) for l in open(os.path.join(args.work, "self_samples.jsonl"))]
-    items = [{"problem": by_id[s["id"]], "solution": s["solution"], "numbers": by_id[s["id"]]["numbers"],
-              "answer": by_id[s["id"]]["answer"]} for s in samples if s["solution"]]
-    spairs, sprm = label_items(tok, items, data.check(args.arbor, items))
-    lm += encode_pairs(tok, cpairs + spairs)
-    prm += sprm
-    log(f"{len(lm)} LM examples, {len(prm)} PRM examples")
-    model, head = new_model().cuda(), torch.nn.Linear(MODEL["hidden_size"], 1).cuda()
-    ck = torch.load(os.path.join(args.work, "ckpt.pt"))
-    model.load_state_dict(ck["model"])
-    head.load_state_dict(ck["head"])
-    train(model, head, Batches(lm, prm, 256, 2), args.minutes, args.lr)
-    export(args, model, head, tok, eval_p, overlap)
-
-
-@torch.no_grad()
-def export(args, model, head, tok, eval_p, overlap):
-    from safetensors.torch import save_file
-    os.makedirs(args.export, exist_ok=True)
-    model.float().save_pretrained(args.export, safe_serialization=True)
-    tok.save(os.path.join(args.export, "tokenizer.json"))
-    save_file({"weight": head.weight.detach().float().cpu().contiguous(),
-               "bias": head.bias.detach().float().cpu().contiguous()},
-              os.path.join(args.export, "prm.head.safetensors"))
-    json.dump({"name": "prm", "weights": "prm.head.safetensors", "weight": "weight", "bias": "bias",
-               "activation": "sigmoid", "labels": ["steps_so_far_correct"]},
-              open(os.path.join(args.export, "prm.head.json"), "w"), indent=1)
-    summary = {"heldout_question_overlap": overlap}
-    if args.gpu_eval > 0:  # a quick check for the log; the model card's figures come from Arbor
-        probs = eval_p[:args.gpu_eval]
-        outs = sample(model, tok, [data.solve_prompt(p["question"]) for p in probs], 0.0)
-        right = [answer_of(o) == p["answer"] for p, o in zip(probs, outs)]
-        summary["gpu_greedy_accuracy"] = sum(right) / len(right)
-    # Reference logits for the parity test with Arbor's CPU engine.
-    ids = tok.encode(data.solve_prompt(eval_p[0]["question"]), add_special_tokens=False).ids
-    m32 = model.float().cpu()
-    out = m32(torch.tensor([ids]), output_hidden_states=True)
-    h = out.hidden_states[-1][0]
-    summary["parity"] = {"input_ids": ids, "last_logits": out.logits[0, -1].tolist(),
-                         "prm_last": torch.sigmoid(head.cpu()(h[-1])).item()}
-    json.dump(summary, open(os.path.join(args.export, "training_summary.json"), "w"))
-    log("summary:", json.dumps({k: v for k, v in summary.items() if k != "parity"}))
+def self_sample(args, model, tok, ex, problems, seed):
+    t = time.time()
+    sols = sample_solutions(model, tok, problems, args.self_n, args.self_temperature, seed)
+    cands = [(p, s) for p, ss in zip(problems, sols) for s in ss if s.strip()]
+    right = label_candidates(args.arbor, ex, tok, cands, "solve_self")
+    log(f"self-samples: {len(cands)} on {len(problems)} problems, {right} right, in {time.time() - t:.0f} s")
+    return {"samples": len(cands), "right": right}
 
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("stage", choices=["stage1", "stage2"])
     ap.add_argument("--arbor", required=True)
-    ap.add_argument("--work", required=True)
-    ap.add_argument("--minutes", type=float, default=6.0)
-    ap.add_argument("--self-samples", type=int, default=12000)
-    ap.add_argument("--export", default="")
+    ap.add_argument("--out", required=True, help="folder for the exported model and logs")
+    ap.add_argument("--resume", default="", help="an exported model folder to continue from")
+    ap.add_argument("--minutes", type=float, default=5.0, help="training time")
+    ap.add_argument("--self-at", type=float, default=0.6, help="fraction of training before self-samples")
+    ap.add_argument("--self-problems", type=int, default=12000)
+    ap.add_argument("--self-n", type=int, default=2)
+    ap.add_argument("--self-temperature", type=float, default=0.8)
     ap.add_argument("--n-train", type=int, default=N_TRAIN)
-    ap.add_argument("--n-eval", type=int, default=N_EVAL)
-    ap.add_argument("--corrupt", type=int, default=60000, help="gold solutions to corrupt or keep")
-    ap.add_argument("--gpu-eval", type=int, default=0, help="held-out problems to solve on the GPU")
+    ap.add_argument("--corrupt", type=int, default=100000, help="gold solutions to corrupt or keep")
     ap.add_argument("--lr", type=float, default=2e-3)
+    ap.add_argument("--tokens", type=int, default=65536, help="tokens per batch")
+    ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()
     torch.backends.cuda.matmul.allow_tf32 = True
-    {"stage1": stage1, "stage2": stage2}[args.stage](args)
+    torch.backends.cudnn.allow_tf32 = True
+    os.makedirs(args.out, exist_ok=True)
+    stage = 2 if args.resume else 1
+    rng = random.Random(stage)
+    train_p, eval_p, overlap = load_problems(args)
+
+    tok_path = os.path.join(args.out, "tokenizer.json")
+    if args.resume:
+        from tokenizers import Tokenizer
+        tok = Tokenizer.from_file(os.path.join(args.resume, "tokenizer.json"))
+        tok.save(tok_path)
+    else:
+        tok = train_tokenizer([data.solve_prompt(p["question"]) + p["solution"] for p in train_p[:50000]] +
+                              ["Candidate:\nCritique: Step 1 is wrong.\nAll steps are correct.\nRefined:\n"
+                               "Verdict: correct incorrect"] * 50, tok_path)
+    log("tokenizer:", tok.get_vocab_size(), "tokens")
+
+    ex = Examples()
+    ex.add_pairs(tok, [(data.solve_prompt(p["question"]), p["solution"] + data.EOS, "solve") for p in train_p])
+    # Corrupted and gold candidates come from the end of the training problems; self-samples
+    # from the start (stage 1) or the next block (stage 2).
+    right = label_candidates(args.arbor, ex, tok, corrupted_candidates(train_p[-args.corrupt:], rng))
+    log(f"examples: {ex.kinds} (gold or corrupted candidates right: {right})")
+
+    torch.manual_seed(args.seed)
+    model = Mamba2LM(MODEL).cuda()
+    head = torch.nn.Linear(MODEL["hidden_size"], 1).cuda()
+    probe = [tok.encode(data.solve_prompt(p["question"]) + p["solution"], add_special_tokens=False).ids
+             for p in eval_p[:16]]
+    probe = torch.tensor([x[:40] for x in probe if len(x) >= 40][:8]).cuda()
+    summary = {"stage": stage, "heldout_question_overlap": overlap, "parameters": sum(p.numel() for p in model.parameters())}
+    if args.resume:
+        from safetensors.torch import load_file
+        sd = load_file(os.path.join(args.resume, "model.safetensors"))
+        sd["lm_head.weight"] = sd["backbone.embeddings.weight"]
+        model.load_state_dict(sd, strict=True)
+        head.load_state_dict(load_file(os.path.join(args.resume, "prm.head.safetensors")))
+        summary["self_samples_before"] = self_sample(args, model, tok, ex, train_p[args.self_problems:2 * args.self_problems], 12)
+    else:
+        torch.manual_seed(args.seed)
+        init = hf_model()  # transformers' initialisation, seeded
+        sd = init.state_dict()
+        model.load_state_dict(sd, strict=True)
+    summary["parity_start"] = check_against_transformers(model, probe, "start")
+    log("parameters:", summary["parameters"])
+
+    total = args.minutes * 60
+    trainer = Trainer(model, head, args.lr if not args.resume else args.lr / 2, total)
+    batches = Batches(ex, args.tokens, args.seed + stage)
+    if not args.resume:
+        trainer.run(batches, total * args.self_at)
+        summary["self_samples"] = self_sample(args, model, tok, ex, train_p[:args.self_problems], 11)
+        batches = Batches(ex, args.tokens, args.seed + 10)
+        trainer.run(batches, total * (1 - args.self_at))
+    else:
+        trainer.run(batches, total)
+    summary.update(steps=trainer.step, train_seconds=trainer.spent, tokens_padded=trainer.tokens,
+                   examples=ex.kinds)
+    log(f"trained {trainer.step} steps in {trainer.spent:.0f} s")
+    summary["parity_end"] = check_against_transformers(model, probe, "end")
+    export(args, model, head, tok, eval_p, summary)
+    summary["eval"] = evaluate(args, model, head, tok, eval_p)
+    json.dump(summary, open(os.path.join(args.out, "training_summary.json"), "w"), indent=1)
+    log("done")
+
+
+@torch.no_grad()
+def export(args, model, head, tok, eval_p, summary):
+    from safetensors.torch import save_file
+    ref = hf_model()
+    ref.load_state_dict({k: v.float().cpu() for k, v in model.state_dict().items()}, strict=True)
+    ref.save_pretrained(args.out, safe_serialization=True)
+    save_file({"weight": head.weight.detach().float().cpu().contiguous(),
+               "bias": head.bias.detach().float().cpu().contiguous()},
+              os.path.join(args.out, "prm.head.safetensors"))
+    json.dump({"name": "prm", "weights": "prm.head.safetensors", "weight": "weight", "bias": "bias",
+               "activation": "sigmoid", "labels": ["steps_so_far_correct"]},
+              open(os.path.join(args.out, "prm.head.json"), "w"), indent=1)
+    # Reference logits for the parity test with Arbor's CPU engine: transformers, fp32, CPU.
+    ids = tok.encode(data.solve_prompt(eval_p[0]["question"]), add_special_tokens=False).ids
+    ref.eval()
+    out = ref(torch.tensor([ids]), output_hidden_states=True)
+    h = out.hidden_states[-1][0]
+    import transformers
+    json.dump({"source": f"transformers {transformers.__version__}, PyTorch {torch.__version__.split('+')[0]}, "
+                         "fp32 on the CPU, at the end of training",
+               "input_ids": ids, "last_logits": out.logits[0, -1].tolist(),
+               "prm_last": torch.sigmoid(head.cpu()(h[-1])).item()},
+              open(os.path.join(args.out, "parity_reference.json"), "w"))
+    head.cuda()
+    model.cuda()
+    log("exported to", args.out)
 
 
 if __name__ == "__main__":
