@@ -210,11 +210,17 @@ namespace {
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
 
+// 5 -> "5", 0.5 -> "0.5".
+std::string num(double v) {
+  if (std::floor(v) == v && std::fabs(v) < 1e15) return std::to_string(static_cast<long long>(v));
+  return json_dump(v);
+}
+
 // Collects "path: message" lines and fills defaults, section by section.
 class Checker {
  public:
   void error(const std::string& path, const std::string& message) {
-    errors_.push_back(path + ": " + message);
+    errors_.push_back(path.empty() ? message : path + ": " + message);
   }
   const std::vector<std::string>& errors() const { return errors_; }
 
@@ -312,7 +318,7 @@ class Checker {
     }
     const double v = obj[key].get<double>();
     if (open_min && v <= min) {
-      error(p, "must be > " + json_dump(min) + ", not " + json_dump(v));
+      error(p, "must be > " + num(min) + ", not " + num(v));
       return;
     }
     range(p, v, min, max);
@@ -328,9 +334,9 @@ class Checker {
 
   void range(const std::string& p, double v, double min, double max) {
     if (v < min) {
-      error(p, "must be >= " + json_dump(min) + ", not " + json_dump(v));
+      error(p, "must be >= " + num(min) + ", not " + num(v));
     } else if (v > max) {
-      error(p, "must be <= " + json_dump(max) + ", not " + json_dump(v));
+      error(p, "must be <= " + num(max) + ", not " + num(v));
     }
   }
 
@@ -351,9 +357,17 @@ std::string absolute(const std::string& p) {
 std::string with_suggestion(const std::string& message) {
   const auto u = message.find("unknown field '");
   const auto k = message.find("(known: ");
-  if (u == std::string::npos || k == std::string::npos) return message;
-  const auto name_end = message.find('\'', u + 15);
-  const std::string name = message.substr(u + 15, name_end - u - 15);
+  if (k == std::string::npos) return message;
+  std::string name;
+  if (u != std::string::npos) {
+    const auto name_end = message.find('\'', u + 15);
+    name = message.substr(u + 15, name_end - u - 15);
+  } else if (const auto q = message.find(": unknown prompt"); q != std::string::npos) {
+    const std::string path = message.substr(0, q);
+    name = path.substr(path.rfind('.') + 1);
+  } else {
+    return message;
+  }
   const auto close = message.find(')', k);
   std::vector<std::string> known;
   for (const std::string& s : split(message.substr(k + 8, close - k - 8), ',')) {

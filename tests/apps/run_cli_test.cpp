@@ -6,12 +6,13 @@
 #include <set>
 #include <sstream>
 
+#include <fcntl.h>
 #include <signal.h>
 
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
-#include "apps/cli_runner.h"
+#include "tests/apps/cli_runner.h"
 #include "core/file.h"
 #include "core/json.h"
 
@@ -147,8 +148,9 @@ TEST_F(RunCliTest, RunsAndWritesTheRunFolder) {
 TEST_F(RunCliTest, CtrlCKeepsFinishedWorkAndResumeCompletes) {
   const std::string out = (dir_ / "run").string();
   Json c = tiny_config();
-  c["dataset"]["range"] = {0, 40};
-  c["engine"]["concurrency"] = 2;
+  c["dataset"]["range"] = {0, 8};
+  c["engine"]["concurrency"] = 1;
+  c["sampler"]["max_tokens"] = 32;
   const std::string cfg = write_config(c);
   const std::string bin = ARBOR_BINARY_DIR "/apps/arbor";
   const pid_t pid = ::fork();
@@ -160,7 +162,7 @@ TEST_F(RunCliTest, CtrlCKeepsFinishedWorkAndResumeCompletes) {
     ::_exit(127);
   }
   // Interrupt once a few units are committed.
-  for (int i = 0; i < 600 && read_lines_safe(out + "/results.jsonl") < 3; ++i) ::usleep(20000);
+  for (int i = 0; i < 600 && read_lines_safe(out + "/results.jsonl") < 1; ++i) ::usleep(20000);
   ::kill(pid, SIGINT);
   int status = 0;
   ::waitpid(pid, &status, 0);
@@ -168,18 +170,18 @@ TEST_F(RunCliTest, CtrlCKeepsFinishedWorkAndResumeCompletes) {
   const std::size_t kept = read_lines(out + "/results.jsonl").size();
   if (WEXITSTATUS(status) == 0) GTEST_SKIP() << "the run ended before the interrupt";
   EXPECT_EQ(WEXITSTATUS(status), 130);
-  EXPECT_GE(kept, 3u);
-  EXPECT_LT(kept, 80u);
+  EXPECT_GE(kept, 1u);
+  EXPECT_LT(kept, 16u);
   const Json partial = *read_json_file(out + "/summary.json");
   EXPECT_EQ(partial["complete"], false);
   auto r = run_arbor({"run", "--resume", out});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const std::vector<Json> lines = read_lines(out + "/results.jsonl");
-  EXPECT_EQ(lines.size(), 80u);
+  EXPECT_EQ(lines.size(), 16u);
   std::set<std::string> keys;
   for (const Json& l : lines) keys.insert(l["algorithm"].get<std::string>() + "/" +
                                           l["id"].get<std::string>());
-  EXPECT_EQ(keys.size(), 80u);  // nothing done twice
+  EXPECT_EQ(keys.size(), 16u);  // nothing done twice
   EXPECT_EQ((*read_json_file(out + "/summary.json"))["complete"], true);
 }
 
@@ -248,13 +250,14 @@ TEST_F(RunCliTest, SweepWritesOneRunPerPoint) {
 
 TEST_F(RunCliTest, FullDiskKeepsFinishedWork) {
   // A file-size limit makes writes fail as on a full disk; SIGXFSZ is ignored by `arbor run`.
-  // 64 KiB: the config and the first results fit, the store's growth does not for long.
+  // 200 KiB: the store's schema and its first commits fit, its growth does not for long.
   const std::string out = (dir_ / "full").string();
   Json c = tiny_config();
-  c["dataset"]["range"] = {0, 24};
+  c["dataset"]["range"] = {0, 12};
   c["engine"]["concurrency"] = 4;
+  c["sampler"]["max_tokens"] = 32;
   const std::string cfg = write_config(c);
-  const std::string cmd = "ulimit -f 96 && exec " ARBOR_BINARY_DIR "/apps/arbor run " + cfg +
+  const std::string cmd = "ulimit -f 200 && exec " ARBOR_BINARY_DIR "/apps/arbor run " + cfg +
                           " --out " + out + " >/dev/null 2>" + (dir_ / "err.txt").string();
   const int status = std::system(("bash -c '" + cmd + "'").c_str());
   ASSERT_TRUE(WIFEXITED(status));
@@ -267,7 +270,7 @@ TEST_F(RunCliTest, FullDiskKeepsFinishedWork) {
   // Whatever was committed is still there, and a resume without the limit completes the run.
   auto r = run_arbor({"run", "--resume", out});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_EQ(read_lines(out + "/results.jsonl").size(), 48u);
+  EXPECT_EQ(read_lines(out + "/results.jsonl").size(), 24u);
 }
 
 }  // namespace
