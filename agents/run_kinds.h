@@ -30,9 +30,9 @@ namespace arbor::agents {
 
 // Progress of a run, for a progress bar or log lines.
 struct RunProgress {
-  std::int64_t done = 0;   // finished units (problems x algorithms, or episodes), resumed ones
-  std::int64_t total = 0;  // included
-  double accuracy = 0;     // over the units finished so far (this process and before)
+  std::int64_t done = 0;    // finished units (problems x algorithms, or episodes), resumed ones
+  std::int64_t total = 0;   // included
+  double accuracy = 0;      // over the units finished so far (this process and before)
   double tokens_per_s = 0;  // engine, over the last interval
   double mean_batch = 0;    // engine sequences per step, over the last interval
   double elapsed_s = 0;     // this process

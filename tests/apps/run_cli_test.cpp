@@ -7,14 +7,14 @@
 #include <sstream>
 
 #include <fcntl.h>
-#include <signal.h>
-
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <stdlib.h>
 
-#include "tests/apps/cli_runner.h"
 #include "core/file.h"
 #include "core/json.h"
+
+#include "tests/apps/cli_runner.h"
 
 namespace arbor {
 namespace {
@@ -38,8 +38,7 @@ class RunCliTest : public ::testing::Test {
         {"engine", {{"concurrency", 3}}},
         {"dataset", {{"id", "arith"}, {"range", {0, 3}}, {"arith", {{"seed", 3}}}}},
         {"sampler", {{"max_tokens", 64}}},
-        {"search",
-         {{"algorithms", {"greedy", {{"algorithm", "self_consistency"}, {"n", 3}}}}}},
+        {"search", {{"algorithms", {"greedy", {{"algorithm", "self_consistency"}, {"n", 3}}}}}},
         {"eval", {{"k", {1, 2}}}}};
   }
   std::string write_config(const Json& j, const std::string& name = "c.json") {
@@ -179,8 +178,8 @@ TEST_F(RunCliTest, CtrlCKeepsFinishedWorkAndResumeCompletes) {
   const std::vector<Json> lines = read_lines(out + "/results.jsonl");
   EXPECT_EQ(lines.size(), 16u);
   std::set<std::string> keys;
-  for (const Json& l : lines) keys.insert(l["algorithm"].get<std::string>() + "/" +
-                                          l["id"].get<std::string>());
+  for (const Json& l : lines)
+    keys.insert(l["algorithm"].get<std::string>() + "/" + l["id"].get<std::string>());
   EXPECT_EQ(keys.size(), 16u);  // nothing done twice
   EXPECT_EQ((*read_json_file(out + "/summary.json"))["complete"], true);
 }
