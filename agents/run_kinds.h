@@ -10,7 +10,7 @@
 // episodes, committing each through RunContext::record (so resume and results.jsonl work), and
 // returns the summary's fields. docs/experiments.md describes the contract.
 //
-// Thread safety: run_kinds() is immutable; a RunContext belongs to one run.
+// Thread safety: register kinds before any run starts; a RunContext belongs to one run.
 #pragma once
 
 #include <atomic>
@@ -96,6 +96,9 @@ struct RunKind {
 
 // "search" first, then the agent kinds.
 const std::vector<RunKind>& run_kinds();
+// Adds a kind at run time (tests, out-of-tree loops). AlreadyExists for a taken name.
+// REQUIRES: no run or validation in progress (the registry has no lock).
+Status register_run_kind(RunKind kind);
 const RunKind* find_run_kind(const std::string& name);
 
 // The search kind (agents/experiment_run.cpp).
