@@ -692,6 +692,12 @@ StatusOr<Json> start_run(const Json& resolved, const std::string& run_dir,
                                   "--resume " +
                                   run_dir + ", or choose another --out)");
   }
+  if (resolved.contains("dataset")) {
+    // The problems must load (a range past the end of the file, a malformed line) before the
+    // run folder exists, so that a config error leaves nothing behind.
+    StatusOr<std::vector<envs::Problem>> problems = load_problems(resolved["dataset"]);
+    if (!problems.ok()) return problems.status();
+  }
   std::error_code ec;
   fs::create_directories(run_dir, ec);
   if (ec)

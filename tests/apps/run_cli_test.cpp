@@ -161,7 +161,7 @@ TEST_F(RunCliTest, CtrlCKeepsFinishedWorkAndResumeCompletes) {
     ::_exit(127);
   }
   // Interrupt once a few units are committed.
-  for (int i = 0; i < 600 && read_lines_safe(out + "/results.jsonl") < 1; ++i) ::usleep(20000);
+  for (int i = 0; i < 3000 && read_lines_safe(out + "/results.jsonl") < 1; ++i) ::usleep(20000);
   ::kill(pid, SIGINT);
   int status = 0;
   ::waitpid(pid, &status, 0);
@@ -212,6 +212,15 @@ TEST_F(RunCliTest, ConfigErrorsExitWithStatus2) {
   r = run_arbor({"run", write_config(tiny_config()), "--set", "search.budget.max_tokens=-3"});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("search.budget.max_tokens: must be >= 0"), std::string::npos) << r.err;
+
+  // A range past the end of the file: refused before a run folder is made.
+  c = tiny_config();
+  c["dataset"] = {{"id", "math500"}, {"range", {600, 700}}};
+  const std::string never = (dir_ / "never").string();
+  r = run_arbor({"run", write_config(c), "--out", never});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("dataset.range: starts at 600"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(never));
 
   r = run_arbor({"run", "--resume", (dir_ / "no-run").string()});
   EXPECT_EQ(r.exit_code, 2);
