@@ -130,6 +130,35 @@ TEST_F(ExperimentRunTest, StopRequestedKeepsCommittedUnits) {
   EXPECT_EQ((*resumed)["recorded_this_session"], 4);
 }
 
+// The plot puts more accurate runs higher and costlier ones further right (log scale here).
+TEST(ExperimentReport, PlotPositionsFollowTheNumbers) {
+  ReportRow a, b;
+  a.run = b.run = "r";
+  a.algorithm = "greedy";
+  a.accuracy = 0.2;
+  a.tokens_per_problem = 100;
+  b.algorithm = "self_consistency";
+  b.accuracy = 0.8;
+  b.tokens_per_problem = 1000;
+  const std::string html = report_html({a, b});
+  std::vector<std::pair<double, double>> points;  // the two data points (r="6")
+  for (auto p = html.find("<circle cx=\""); p != std::string::npos;
+       p = html.find("<circle cx=\"", p + 1)) {
+    const std::string tag = html.substr(p, html.find('>', p) - p);
+    if (tag.find("r=\"6\"") == std::string::npos) continue;
+    const double cx = std::stod(tag.substr(tag.find("cx=\"") + 4));
+    const double cy = std::stod(tag.substr(tag.find("cy=\"") + 4));
+    points.emplace_back(cx, cy);
+  }
+  ASSERT_EQ(points.size(), 2u);
+  EXPECT_GT(points[1].first, points[0].first);    // more tokens: right
+  EXPECT_LT(points[1].second, points[0].second);  // more accurate: up
+  EXPECT_NE(html.find("(log scale)"), std::string::npos);
+  const std::string table = report_table({a, b});
+  EXPECT_NE(table.find("0.800"), std::string::npos);
+  EXPECT_NE(table.find("1000.0"), std::string::npos);
+}
+
 // The search kind on the embedded model, in process (so the thread sanitizer sees the engine,
 // the progress reporter and the store's writer together): 2 problems, greedy and 2 samples.
 TEST_F(ExperimentRunTest, SearchKindOnTheEmbeddedModel) {
