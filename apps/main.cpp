@@ -14,8 +14,7 @@ const std::vector<Command>& commands() {
       {"logits", "print a model's logits for a list of token ids", cmd_logits},
       {"generate", "generate a continuation of a prompt", cmd_generate},
       {"bench", "measure decode or prefill tokens/s of a model", cmd_bench},
-      {"random-model", "write a random-initialised checkpoint for a config.json",
-       cmd_random_model},
+      {"random-model", "write a random-initialised checkpoint for a config.json", cmd_random_model},
       {"tokenize", "text -> token ids with a tokenizer.json", cmd_tokenize},
       {"detokenize", "token ids -> text with a tokenizer.json", cmd_detokenize},
       {"dataset", "write problems as JSON lines (arith, gsm8k, math500, math_test, game24)",
@@ -31,6 +30,8 @@ const std::vector<Command>& commands() {
        cmd_search},
       {"search-eval", "greedy and search algorithms at token budgets over a problem file",
        cmd_search_eval},
+      {"agent", "ReAct / Reflexion episodes of a model on a text environment (--config FILE)",
+       cmd_agent},
   };
   return kCommands;
 }
