@@ -33,6 +33,8 @@ int cmd_sample(int argc, char** argv);
 int cmd_memory(int argc, char** argv);
 int cmd_search(int argc, char** argv);       // apps/cmd_search.cpp
 int cmd_search_eval(int argc, char** argv);  // apps/cmd_search.cpp
+int cmd_run(int argc, char** argv);          // apps/cmd_run.cpp
+int cmd_report(int argc, char** argv);       // apps/cmd_run.cpp
 int cmd_agent(int argc, char** argv);
 
 // Every command, registered in apps/main.cpp.
