@@ -31,8 +31,7 @@ const std::vector<Command>& commands() {
       {"search-eval", "greedy and search algorithms at token budgets over a problem file",
        cmd_search_eval},
       {"run", "run an experiment config (or --resume a run folder)", cmd_run},
-      {"report", "compare run folders: a table and an HTML accuracy-vs-tokens page",
-       cmd_report},
+      {"report", "compare run folders: a table and an HTML accuracy-vs-tokens page", cmd_report},
       {"agent", "ReAct / Reflexion episodes of a model on a text environment (--config FILE)",
        cmd_agent},
   };

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 
 #include "agents/agent_config.h"
+#include "agents/experiment_config.h"
 #include "core/strings.h"
 #include "envs/registry.h"
 #include "envs/text_world.h"
@@ -335,6 +336,18 @@ TEST(AgentConfigTest, ShippedConfigsAreValid) {
     auto c = agent_run_config(*j);
     ASSERT_TRUE(c.ok()) << name << ": " << c.status().to_string();
     EXPECT_TRUE(validate_agent_config(*j).empty());
+  }
+  // The run config validator knows the agent kinds and their fields.
+  for (const char* name : {"textworld_react.json", "textworld_reflexion.json"}) {
+    Json j = *read_json_file(std::string(ARBOR_SOURCE_DIR "/configs/") + name);
+    j["model"]["path"] = ARBOR_SOURCE_DIR "/assets/arith-mamba2";
+    auto resolved = resolve_experiment(j);
+    EXPECT_TRUE(resolved.ok()) << name << ": " << resolved.status().to_string();
+    j["agent"]["max_step"] = 3;
+    auto typo = resolve_experiment(j);
+    ASSERT_FALSE(typo.ok());
+    EXPECT_NE(typo.status().message().find("agent.max_step"), std::string::npos)
+        << typo.status().message();
   }
   auto r = agent_run_config(*read_json_file(ARBOR_SOURCE_DIR "/configs/textworld_reflexion.json"));
   EXPECT_EQ(r->kind, "reflexion");

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
+#include "core/file.h"
 #include "core/json.h"
 #include "core/strings.h"
 
@@ -106,6 +107,44 @@ TEST_F(AgentCliTest, ConfigErrorsExitTwoAndNameTheField) {
   r = run_arbor({"agent", "--config", write_config("nomodel.json", config)});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("/nonexistent/model"), std::string::npos) << r.err;
+}
+
+// `arbor run` on the shipped Reflexion config: one committed line per task, the agent summary,
+// and a resume that finds every task finished.
+TEST_F(AgentCliTest, ArborRunCommitsTasksAndResumes) {
+  const std::string out = (*dir_ / "run").string();
+  auto r = run_arbor({"run", ARBOR_SOURCE_DIR "/configs/textworld_reflexion.json", "--out", out,
+                      "--set", "model.path=" ARBOR_SOURCE_DIR "/assets/arith-mamba2", "--set",
+                      "env.tasks=2", "--set", "agent.max_steps=3", "--set",
+                      "agent.thought_max_tokens=4", "--set", "agent.reflection_max_tokens=6"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::vector<Json> lines;
+  {
+    std::ifstream in(out + "/results.jsonl");
+    for (std::string line; std::getline(in, line);) {
+      if (!line.empty()) lines.push_back(Json::parse(line));
+    }
+  }
+  ASSERT_EQ(lines.size(), 2u);
+  for (const Json& l : lines) {
+    EXPECT_EQ(l["algorithm"], "reflexion");
+    EXPECT_EQ(l["env"], "textworld:easy");
+    const bool won = l["correct"].get<bool>();
+    EXPECT_EQ(l["episodes"].size(), won ? l["won_at_attempt"].get<std::size_t>() : 3u);
+    EXPECT_LE(l["episodes"][0]["n_steps"].get<int>(), 3);
+  }
+  const Json summary = *read_json_file(out + "/summary.json");
+  EXPECT_EQ(summary["complete"], true);
+  EXPECT_EQ(summary["agent"]["tasks"], 2);
+  EXPECT_EQ(summary["agent"]["success_by_attempt"].size(), 3u);
+  EXPECT_EQ(summary["algorithms"]["reflexion"]["problems"], 2);
+  // Resuming finds both tasks committed: nothing is redone.
+  r = run_arbor({"run", "--resume", out});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::size_t n = 0;
+  std::ifstream in(out + "/results.jsonl");
+  for (std::string line; std::getline(in, line);) n += line.empty() ? 0 : 1;
+  EXPECT_EQ(n, 2u);
 }
 
 }  // namespace
