@@ -61,10 +61,6 @@ struct Condition {
   TurnStats turns;  // algorithms that correct chains of answers (self_refine, sets)
 };
 
-bool has_turns(const std::string& algorithm) {
-  return algorithm == "self_refine" || algorithm == "sets";
-}
-
 double mean_batch_between(const runtime::Metrics& a, const runtime::Metrics& b) {
   double seqs = 0, steps = 0;
   for (const auto& [n, count] : b.batch_histogram) {
@@ -99,7 +95,7 @@ Task<Status> worker(search::LanguageModel& lm, const search::Algorithm& algorith
     out->calls[i] = static_cast<double>(r->usage.calls);
     out->seconds[i] = r->usage.seconds;
     out->answers[i] = r->answer;
-    if (has_turns(algorithm.name())) {
+    if (has_answer_chains(algorithm.name())) {
       out->turns.add(*r, [&](std::string_view a) { return arith_answer_correct(a, gold); });
     }
     out->stops[search::stop_reason_name(r->stop)]++;

@@ -32,10 +32,30 @@ std::vector<std::vector<std::optional<std::string>>> answer_chains(const search:
   return out;
 }
 
-void TurnStats::add(const search::SearchResult& result, const search::CorrectFn& is_correct) {
+bool has_answer_chains(std::string_view algorithm) {
+  return algorithm == "self_refine" || algorithm == "sets";
+}
+
+Json chains_json(const search::SearchResult& result, const search::CorrectFn& is_correct) {
+  Json out = Json::array();
   for (const auto& chain : answer_chains(result.tree)) {
+    Json c = Json::array();
+    for (const auto& a : chain) c.push_back(a.has_value() && is_correct(*a));
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
+void TurnStats::add(const search::SearchResult& result, const search::CorrectFn& is_correct) {
+  add_json(chains_json(result, is_correct));
+}
+
+void TurnStats::add_json(const Json& chains) {
+  if (!chains.is_array()) return;
+  for (const Json& c : chains) {
+    if (!c.is_array() || c.empty()) continue;
     std::vector<bool> correct;
-    for (const auto& a : chain) correct.push_back(a.has_value() && is_correct(*a));
+    for (const Json& b : c) correct.push_back(b.is_boolean() && b.get<bool>());
     add_chain(correct);
   }
 }

@@ -27,12 +27,20 @@ namespace arbor::agents {
 // chains' first answers were added. Chains may differ in length.
 std::vector<std::vector<std::optional<std::string>>> answer_chains(const search::Tree& tree);
 
+// Whether `algorithm` builds chains of corrected answers (self_refine, sets).
+bool has_answer_chains(std::string_view algorithm);
+
+// The correctness of each chain's answers by turn, [[false, true], ...], for a result line.
+Json chains_json(const search::SearchResult& result, const search::CorrectFn& is_correct);
+
 class TurnStats {
  public:
   // Adds the chains of `result` scored with `is_correct`.
   void add(const search::SearchResult& result, const search::CorrectFn& is_correct);
   // Adds one chain's correctness by turn. REQUIRES: !correct.empty().
   void add_chain(const std::vector<bool>& correct);
+  // Adds chains from chains_json() (as stored in a run's result lines); ignores malformed ones.
+  void add_json(const Json& chains);
 
   std::int64_t chains() const { return static_cast<std::int64_t>(chains_.size()); }
   std::int32_t turns() const;  // the longest chain

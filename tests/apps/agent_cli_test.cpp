@@ -147,5 +147,41 @@ TEST_F(AgentCliTest, ArborRunCommitsTasksAndResumes) {
   EXPECT_EQ(n, 2u);
 }
 
+// `arbor run` with self-refine (the arith step checker in the loop) and SETS: each result line
+// holds its chains' correctness by turn, and the summary their turn statistics.
+TEST_F(AgentCliTest, ArborRunReportsTurnsOfSelfCorrection) {
+  const Json config = {{"experiment", {{"name", "loops"}, {"seed", 3}}},
+                       {"model", {{"path", ARBOR_SOURCE_DIR "/assets/arith-mamba2"}}},
+                       {"engine", {{"concurrency", 3}}},
+                       {"dataset", {{"id", "arith"}, {"range", {0, 3}}, {"arith", {{"seed", 3}}}}},
+                       {"sampler", {{"max_tokens", 64}}},
+                       {"search",
+                        {{"budget", {{"max_tokens", 200}}},
+                         {"algorithms",
+                          {{{"algorithm", "self_refine"},
+                            {"stop", "evaluator"},
+                            {"evaluator", {{"kind", "verifier"}, {"name", "arith_steps"}}}},
+                           {{"algorithm", "sets"}, {"m", 2}}}}}}};
+  const std::string out = (*dir_ / "loops").string();
+  auto r = run_arbor({"run", write_config("loops.json", config), "--out", out});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::ifstream in(out + "/results.jsonl");
+  int lines = 0;
+  for (std::string line; std::getline(in, line);) {
+    if (line.empty()) continue;
+    const Json j = Json::parse(line);
+    ASSERT_TRUE(j.contains("chains")) << line;
+    EXPECT_EQ(j["chains"].size(), j["algorithm"] == "sets" ? 2u : 1u);
+    ++lines;
+  }
+  EXPECT_EQ(lines, 6);
+  const Json summary = *read_json_file(out + "/summary.json");
+  const Json& sr = summary["algorithms"]["self_refine"]["turns"];
+  EXPECT_EQ(sr["chains"], 3);
+  EXPECT_EQ(summary["algorithms"]["sets"]["turns"]["chains"], 6);
+  EXPECT_NEAR(sr["final_accuracy"].get<double>() - sr["first_accuracy"].get<double>(),
+              (sr["fixed"].get<double>() - sr["broken"].get<double>()) / 3.0, 1e-12);
+}
+
 }  // namespace
 }  // namespace arbor
