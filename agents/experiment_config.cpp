@@ -15,6 +15,7 @@
 #include "core/strings.h"
 #include "envs/answer_extract.h"
 #include "envs/datasets.h"
+#include "envs/registry.h"
 #include "search/algorithm.h"
 #include "search/evaluator.h"
 #include "search/prompts.h"
@@ -133,9 +134,8 @@ Status set_path(Json& root, const std::string& path, const Json& value, const st
     } else {
       if (node->is_null()) *node = Json::object();
       if (!node->is_object()) {
-        return Status::invalid_argument(what + ": '" + path + "': '" + p.key +
-                                        "' is inside a " + std::string(json_type_name(*node)) +
-                                        ", not an object");
+        return Status::invalid_argument(what + ": '" + path + "': '" + p.key + "' is inside a " +
+                                        std::string(json_type_name(*node)) + ", not an object");
       }
       node = &(*node)[p.key];
     }
@@ -257,7 +257,8 @@ class Checker {
   }
 
   void string_field(Json& obj, const std::string& key, const std::string& path,
-                    std::optional<std::string> fallback, const std::vector<std::string>& choices = {}) {
+                    std::optional<std::string> fallback,
+                    const std::vector<std::string>& choices = {}) {
     const std::string p = join(path, key);
     if (!obj.contains(key) || obj[key].is_null()) {
       if (fallback) {
@@ -299,15 +300,14 @@ class Checker {
       error(p, "must be an integer, not " + std::string(json_type_name(v)));
       return;
     }
-    const auto i = v.is_number_integer() ? v.get<std::int64_t>()
-                                         : static_cast<std::int64_t>(v.get<double>());
+    const auto i =
+        v.is_number_integer() ? v.get<std::int64_t>() : static_cast<std::int64_t>(v.get<double>());
     obj[key] = i;
     range(p, static_cast<double>(i), static_cast<double>(min), static_cast<double>(max));
   }
 
   void number_field(Json& obj, const std::string& key, const std::string& path,
-                    std::optional<double> fallback, double min, double max,
-                    bool open_min = false) {
+                    std::optional<double> fallback, double min, double max, bool open_min = false) {
     const std::string p = join(path, key);
     if (!obj.contains(key) || obj[key].is_null()) {
       if (fallback) obj[key] = *fallback;
@@ -580,10 +580,10 @@ void check_dataset(Checker& c, Json& d) {
   if (!d["id"].is_string()) return;
   const std::string id = d["id"].get<std::string>();
   c.string_field(d, "split", p, std::string("test"));
-  const std::string default_grader = id == "arith" || id == "jsonl"       ? "arith"
-                                     : id == "gsm8k"                      ? "gsm8k"
-                                     : id == "game24"                     ? "game24"
-                                                                          : "prm800k";
+  const std::string default_grader = id == "arith" || id == "jsonl" ? "arith"
+                                     : id == "gsm8k"                ? "gsm8k"
+                                     : id == "game24"               ? "game24"
+                                                                    : "prm800k";
   c.string_field(d, "grader", p, default_grader,
                  {"arith", "gsm8k", "hendrycks", "prm800k", "lenient", "game24"});
   c.bool_field(d, "skip_malformed", p, false);
@@ -597,7 +597,8 @@ void check_dataset(Checker& c, Json& d) {
     const Json& r = d["range"];
     if (!r.is_array() || r.size() != 2 || !r[0].is_number_integer() || !r[1].is_number_integer()) {
       c.error("dataset.range", "must be [start, end): two integers");
-    } else if (r[0].get<std::int64_t>() < 0 || r[1].get<std::int64_t>() <= r[0].get<std::int64_t>()) {
+    } else if (r[0].get<std::int64_t>() < 0 ||
+               r[1].get<std::int64_t>() <= r[0].get<std::int64_t>()) {
       c.error("dataset.range", "must satisfy 0 <= start < end, not " + r.dump());
     }
   }
@@ -678,9 +679,9 @@ StatusOr<Json> resolve_experiment(const Json& input) {
   if (!input.is_object()) return Status::invalid_argument("config: must be a JSON object");
   Json config = input;
   Checker c;
-  const std::vector<std::string> top = {"experiment", "model",   "engine", "sampler", "prompts",
+  const std::vector<std::string> top = {"experiment", "model",     "engine", "sampler", "prompts",
                                         "search",     "evaluator", "memory", "dataset", "env",
-                                        "agent",      "eval",    "output"};
+                                        "agent",      "eval",      "output"};
   if (config.contains("extends")) c.error("extends", "must be resolved before validation");
   if (config.contains("sweep")) c.error("sweep", "must be expanded before validation");
   config.erase("extends");
@@ -763,6 +764,25 @@ StatusOr<Json> resolve_experiment(const Json& input) {
     if (c.section(config, "env", "", true)) {
       Json& e = config["env"];
       c.string_field(e, "id", "env", std::nullopt);
+      if (e["id"].is_string()) {
+        const std::string id = e["id"].get<std::string>();
+        const std::string name = id.substr(0, id.find(':'));
+        std::vector<std::string> names;
+        for (const envs::EnvRegistration& r : envs::EnvRegistry::builtin().list()) {
+          names.push_back(r.name);
+        }
+        if (std::find(names.begin(), names.end(), name) == names.end()) {
+          std::string list;
+          for (const std::string& n : names) list += (list.empty() ? "" : ", ") + n;
+          std::string msg = "unknown environment '" + name + "'";
+          const std::string near = nearest_word(name, names);
+          if (!near.empty()) msg += " (did you mean '" + near + "'?)";
+          c.error("env.id", msg + "; known: " + list);
+        }
+      }
+      if (e.contains("options") && !e["options"].is_object()) {
+        c.error("env.options", "must be an object");
+      }
     }
     if (c.section(config, "agent", "", true)) {
       Json& a = config["agent"];
@@ -770,12 +790,14 @@ StatusOr<Json> resolve_experiment(const Json& input) {
       for (const RunKind& k : run_kinds()) {
         if (k.name != "search") kinds.push_back(k.name);
       }
-      c.string_field(a, "kind", "agent", std::nullopt, kinds.empty() ? std::vector<std::string>{"(none registered)"} : kinds);
+      c.string_field(a, "kind", "agent", std::nullopt,
+                     kinds.empty() ? std::vector<std::string>{"(none registered)"} : kinds);
       if (a["kind"].is_string()) {
         if (const RunKind* k = find_run_kind(a["kind"].get<std::string>()); k && k->validate) {
           for (const std::string& line : k->validate(config)) {
             const auto colon = line.find(": ");
-            c.error(line.substr(0, colon), colon == std::string::npos ? "" : line.substr(colon + 2));
+            c.error(line.substr(0, colon),
+                    colon == std::string::npos ? "" : line.substr(colon + 2));
           }
         }
       }

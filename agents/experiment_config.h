@@ -62,10 +62,10 @@ const std::vector<std::string>& experiment_algorithm_names();
 // The search section's runs, from a resolved config: each with its display name (unique),
 // its search::make_algorithm config, its evaluator config (null: none) and its budget.
 struct AlgorithmRun {
-  std::string name;       // "greedy", "beam_prm", or the entry's "label"
-  Json algorithm;         // {"algorithm": <search name>, ...fields}
-  Json evaluator;         // null when the algorithm needs none
-  Json budget;            // {"max_tokens", "max_calls", "max_seconds"}
+  std::string name;  // "greedy", "beam_prm", or the entry's "label"
+  Json algorithm;    // {"algorithm": <search name>, ...fields}
+  Json evaluator;    // null when the algorithm needs none
+  Json budget;       // {"max_tokens", "max_calls", "max_seconds"}
 };
 std::vector<AlgorithmRun> algorithm_runs(const Json& resolved);
 

@@ -20,11 +20,20 @@ std::string escape(const std::string& s) {
   std::string out;
   for (char c : s) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -45,8 +54,10 @@ Status load_one(const std::string& dir, std::vector<ReportRow>& rows) {
   }
   const std::string path = join_path(dir, "summary.json");
   if (!file_exists(path)) {
-    return Status::not_found(dir + ": no summary.json (not a run folder, or a run that has not "
-                                   "ended: resume it with arbor run --resume " + dir + ")");
+    return Status::not_found(dir +
+                             ": no summary.json (not a run folder, or a run that has not "
+                             "ended: resume it with arbor run --resume " +
+                             dir + ")");
   }
   ARBOR_ASSIGN_OR_RETURN(Json s, read_json_file(path));
   if (!s.is_object() || !s.contains("algorithms") || !s["algorithms"].is_object()) {
@@ -150,7 +161,8 @@ std::string report_html(const std::vector<ReportRow>& rows) {
     return colors[i % 10];
   };
   std::string svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" + fmt("%.0f", w) +
-                    "\" height=\"" + fmt("%.0f", h) + "\" font-family=\"sans-serif\" "
+                    "\" height=\"" + fmt("%.0f", h) +
+                    "\" font-family=\"sans-serif\" "
                     "font-size=\"12\">\n";
   svg += "<rect x=\"0\" y=\"0\" width=\"100%\" height=\"100%\" fill=\"white\"/>\n";
   for (int i = 0; i <= 10; i += 2) {
@@ -189,8 +201,8 @@ std::string report_html(const std::vector<ReportRow>& rows) {
   for (const ReportRow& r : rows) {
     svg += "<circle cx=\"" + fmt("%.1f", fx(r.tokens_per_problem)) + "\" cy=\"" +
            fmt("%.1f", fy(r.accuracy)) + "\" r=\"6\" fill=\"" + color(r.algorithm) +
-           "\" fill-opacity=\"0.8\"><title>" + escape(r.run + " / " + r.algorithm) +
-           ": accuracy " + fmt("%.3f", r.accuracy) + ", " + fmt("%.1f", r.tokens_per_problem) +
+           "\" fill-opacity=\"0.8\"><title>" + escape(r.run + " / " + r.algorithm) + ": accuracy " +
+           fmt("%.3f", r.accuracy) + ", " + fmt("%.1f", r.tokens_per_problem) +
            " tokens per problem</title></circle>\n";
   }
   // Legend.
@@ -203,9 +215,10 @@ std::string report_html(const std::vector<ReportRow>& rows) {
   }
   svg += "</svg>\n";
 
-  std::string table = "<table>\n<tr><th>run</th><th>algorithm</th><th>problems</th>"
-                      "<th>accuracy</th><th>pass@k</th><th>tokens/problem</th><th>seconds</th>"
-                      "<th>tokens/s</th><th>mean batch</th></tr>\n";
+  std::string table =
+      "<table>\n<tr><th>run</th><th>algorithm</th><th>problems</th>"
+      "<th>accuracy</th><th>pass@k</th><th>tokens/problem</th><th>seconds</th>"
+      "<th>tokens/s</th><th>mean batch</th></tr>\n";
   for (const ReportRow& r : rows) {
     table += "<tr><td>" + escape(r.run) + (r.complete ? "" : " (incomplete)") + "</td><td>" +
              escape(r.algorithm) + "</td><td>" + fmt("%.0f", r.problems) + "</td><td>" +

@@ -15,7 +15,7 @@ namespace arbor::agents {
 
 // One row: an algorithm of a run.
 struct ReportRow {
-  std::string run;        // the run folder's experiment name
+  std::string run;  // the run folder's experiment name
   std::string run_dir;
   std::string algorithm;
   double problems = 0;

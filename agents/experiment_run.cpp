@@ -6,9 +6,9 @@
 #include <cstdio>
 #include <cstring>
 #include <ctime>
-#include <mutex>
 #include <filesystem>
 #include <map>
+#include <mutex>
 #include <thread>
 
 #include <boost/asio/co_spawn.hpp>
@@ -227,8 +227,11 @@ StatusOr<std::vector<envs::Problem>> load_problems(const Json& d) {
 
 std::string safe_file_name(const std::string& s) {
   std::string out;
-  for (char c : s) out += (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' ||
-                           c == '.' || c == '=' || c == ',') ? c : '_';
+  for (char c : s)
+    out += (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.' ||
+            c == '=' || c == ',')
+               ? c
+               : '_';
   return out.empty() ? "_" : out;
 }
 
@@ -315,8 +318,8 @@ Task<Status> search_worker(RunContext& ctx, search::LanguageModel& lm,
     const std::string key = spec.name + "/" + p.id;
     std::string tree_file;
     if (keep_trees) {
-      tree_file = join_path("trees", join_path(safe_file_name(spec.name), safe_file_name(p.id) +
-                                                                             ".json"));
+      tree_file =
+          join_path("trees", join_path(safe_file_name(spec.name), safe_file_name(p.id) + ".json"));
       Json t = r->to_json(true);
       t["gold"] = p.answer;
       t["correct"] = s.correct;
@@ -358,7 +361,8 @@ StatusOr<Json> read_json_or_empty(const std::string& path) {
 StatusOr<Json> run_search_kind(RunContext& ctx) {
   const Json& config = ctx.config();
   ARBOR_ASSIGN_OR_RETURN(std::vector<envs::Problem> problems, load_problems(config["dataset"]));
-  ARBOR_ASSIGN_OR_RETURN(Grader grader, make_grader(config["dataset"]["grader"].get<std::string>()));
+  ARBOR_ASSIGN_OR_RETURN(Grader grader,
+                         make_grader(config["dataset"]["grader"].get<std::string>()));
   ARBOR_ASSIGN_OR_RETURN(search::Prompts prompts,
                          search::Prompts::from_json(config["prompts"], "prompts"));
   const std::vector<AlgorithmRun> runs = algorithm_runs(config);
@@ -463,7 +467,8 @@ StatusOr<Json> run_search_kind(RunContext& ctx) {
     base.evaluator = evaluator.get();
     if (config["output"]["trees"].get<bool>()) {
       std::error_code ec;
-      const std::string dir = join_path(join_path(ctx.run_dir(), "trees"), safe_file_name(spec.name));
+      const std::string dir =
+          join_path(join_path(ctx.run_dir(), "trees"), safe_file_name(spec.name));
       fs::create_directories(dir, ec);
       if (ec) {
         status = Status::internal(dir + ": cannot create the folder: " + ec.message());
@@ -478,22 +483,21 @@ StatusOr<Json> run_search_kind(RunContext& ctx) {
         1, std::min<std::int32_t>(config["engine"]["concurrency"].get<std::int32_t>(),
                                   static_cast<std::int32_t>(units.size())));
     for (std::int32_t w = 0; w < workers; ++w) {
-      asio::co_spawn(io,
-                     search_worker(ctx, lm, **algorithm, spec, base, grader, units, &next,
-                                   &counters),
-                     [&](std::exception_ptr e, Status s) {
-                       if (e) {
-                         try {
-                           std::rethrow_exception(e);
-                         } catch (const std::exception& ex) {
-                           s = Status::internal(std::string("search failed: ") + ex.what());
-                         }
-                       }
-                       if (!s.ok() && status.ok()) {
-                         status = s;
-                         next = units.size();
-                       }
-                     });
+      asio::co_spawn(
+          io, search_worker(ctx, lm, **algorithm, spec, base, grader, units, &next, &counters),
+          [&](std::exception_ptr e, Status s) {
+            if (e) {
+              try {
+                std::rethrow_exception(e);
+              } catch (const std::exception& ex) {
+                s = Status::internal(std::string("search failed: ") + ex.what());
+              }
+            }
+            if (!s.ok() && status.ok()) {
+              status = s;
+              next = units.size();
+            }
+          });
     }
     io.run();
     // Wait for this algorithm's commits, so its counters and timing are complete.
@@ -658,8 +662,8 @@ StatusOr<Json> execute(const Json& config, const std::string& hash, const std::s
                                " finished units kept in " + run_dir +
                                "; continue with: arbor run --resume " + run_dir);
     }
-    return extra.status().with_context(std::to_string(records->size()) + " finished units kept in " +
-                                       run_dir);
+    return extra.status().with_context(std::to_string(records->size()) +
+                                       " finished units kept in " + run_dir);
   }
   ARBOR_RETURN_IF_ERROR(flushed);
   ARBOR_RETURN_IF_ERROR(w);
@@ -689,16 +693,24 @@ std::string default_run_folder(const Json& resolved) {
 StatusOr<Json> start_run(const Json& resolved, const std::string& run_dir,
                          const RunOptions& options) {
   if (file_exists(join_path(run_dir, kResolvedFile))) {
-    return Status::already_exists(run_dir + ": already holds a run (continue it with arbor run "
-                                            "--resume " + run_dir + ", or choose another --out)");
+    return Status::already_exists(run_dir +
+                                  ": already holds a run (continue it with arbor run "
+                                  "--resume " +
+                                  run_dir + ", or choose another --out)");
+  }
+  if (resolved.contains("dataset")) {
+    // The problems must load (a range past the end of the file, a malformed line) before the
+    // run folder exists, so that a config error leaves nothing behind.
+    StatusOr<std::vector<envs::Problem>> problems = load_problems(resolved["dataset"]);
+    if (!problems.ok()) return problems.status();
   }
   std::error_code ec;
   fs::create_directories(run_dir, ec);
-  if (ec) return Status::invalid_argument(run_dir + ": cannot create the run folder: " + ec.message());
+  if (ec)
+    return Status::invalid_argument(run_dir + ": cannot create the run folder: " + ec.message());
   const std::string hash = config_hash(resolved);
-  const Json file = {{"arbor_version", options.code_version},
-                     {"config_hash", hash},
-                     {"config", resolved}};
+  const Json file = {
+      {"arbor_version", options.code_version}, {"config_hash", hash}, {"config", resolved}};
   Status w = write_file_atomic(join_path(run_dir, kResolvedFile), file.dump(1) + "\n");
   if (!w.ok()) return w.with_context(kResolvedFile);
   return execute(resolved, hash, run_dir, options);
@@ -709,7 +721,8 @@ StatusOr<Json> resume_run(const std::string& run_dir, const std::vector<std::str
   const std::string path = join_path(run_dir, kResolvedFile);
   if (!is_directory(run_dir)) return Status::not_found(run_dir + ": no such run folder");
   if (!file_exists(path)) {
-    return Status::not_found(run_dir + ": not a run folder (no " + std::string(kResolvedFile) + ")");
+    return Status::not_found(run_dir + ": not a run folder (no " + std::string(kResolvedFile) +
+                             ")");
   }
   if (!file_exists(join_path(run_dir, "run.sqlite"))) {
     return Status::not_found(run_dir + ": the run store run.sqlite is missing");

@@ -10,7 +10,7 @@
 // episodes, committing each through RunContext::record (so resume and results.jsonl work), and
 // returns the summary's fields. docs/experiments.md describes the contract.
 //
-// Thread safety: run_kinds() is immutable; a RunContext belongs to one run.
+// Thread safety: register kinds before any run starts; a RunContext belongs to one run.
 #pragma once
 
 #include <atomic>
@@ -30,9 +30,9 @@ namespace arbor::agents {
 
 // Progress of a run, for a progress bar or log lines.
 struct RunProgress {
-  std::int64_t done = 0;   // finished units (problems x algorithms, or episodes), resumed ones
-  std::int64_t total = 0;  // included
-  double accuracy = 0;     // over the units finished so far (this process and before)
+  std::int64_t done = 0;    // finished units (problems x algorithms, or episodes), resumed ones
+  std::int64_t total = 0;   // included
+  double accuracy = 0;      // over the units finished so far (this process and before)
   double tokens_per_s = 0;  // engine, over the last interval
   double mean_batch = 0;    // engine sequences per step, over the last interval
   double elapsed_s = 0;     // this process
@@ -96,6 +96,9 @@ struct RunKind {
 
 // "search" first, then the agent kinds.
 const std::vector<RunKind>& run_kinds();
+// Adds a kind at run time (tests, out-of-tree loops). AlreadyExists for a taken name.
+// REQUIRES: no run or validation in progress (the registry has no lock).
+Status register_run_kind(RunKind kind);
 const RunKind* find_run_kind(const std::string& name);
 
 // The search kind (agents/experiment_run.cpp).

@@ -3,15 +3,15 @@
 // arbor report RUN_DIR... [--html FILE] [--json]
 // (agents/experiment_config.h, agents/experiment_run.h, agents/experiment_report.h;
 // docs/experiments.md)
-#include <unistd.h>
-
 #include <atomic>
 #include <cctype>
-#include <filesystem>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <filesystem>
 #include <mutex>
+
+#include <unistd.h>
 
 #include "agents/experiment_config.h"
 #include "agents/experiment_report.h"
@@ -29,8 +29,9 @@ std::atomic<bool> g_stop{false};
 extern "C" void on_sigint(int) {
   if (g_stop.load()) _exit(130);  // a second Ctrl-C: finished units are already committed
   g_stop.store(true);
-  const char msg[] = "\narbor run: interrupted; finishing the problems in flight (Ctrl-C again "
-                     "to quit at once)\n";
+  const char msg[] =
+      "\narbor run: interrupted; finishing the problems in flight (Ctrl-C again "
+      "to quit at once)\n";
   [[maybe_unused]] ssize_t n = write(2, msg, sizeof(msg) - 1);
 }
 
@@ -84,8 +85,7 @@ agents::RunHooks make_hooks() {
 }
 
 // Pulls every "--set X" / "--set=X" out of argv (Flags keeps one value per flag).
-std::vector<std::string> take_sets(int argc, char** argv, std::vector<char*>& rest,
-                                   Status* error) {
+std::vector<std::string> take_sets(int argc, char** argv, std::vector<char*>& rest, Status* error) {
   std::vector<std::string> sets;
   for (int i = 0; i < argc; ++i) {
     const std::string a = argv[i];
@@ -123,10 +123,9 @@ Status run_run(int argc, char** argv) {
   Status set_error;
   const std::vector<std::string> sets = take_sets(argc, argv, rest, &set_error);
   ARBOR_RETURN_IF_ERROR(set_error);
-  ARBOR_ASSIGN_OR_RETURN(
-      Flags flags,
-      Flags::parse(static_cast<int>(rest.size()), rest.data(), 2,
-                   {{"--out", true}, {"--resume", true}, {"--dry-run", false}}));
+  ARBOR_ASSIGN_OR_RETURN(Flags flags,
+                         Flags::parse(static_cast<int>(rest.size()), rest.data(), 2,
+                                      {{"--out", true}, {"--resume", true}, {"--dry-run", false}}));
   std::signal(SIGINT, on_sigint);
   std::signal(SIGXFSZ, SIG_IGN);  // a file-size limit becomes a write error, not a kill
   agents::RunOptions options;
@@ -148,16 +147,16 @@ Status run_run(int argc, char** argv) {
     }
     Json out = Json::array();
     for (const std::string& child : children) {
-      ARBOR_ASSIGN_OR_RETURN(Json r,
-                             run_one(agents::resume_run(child, sets, options), child));
+      ARBOR_ASSIGN_OR_RETURN(Json r, run_one(agents::resume_run(child, sets, options), child));
       out.push_back(r);
     }
     print_json_line((out.size() == 1 ? out[0] : Json{{"runs", out}}).dump(1));
     return Status();
   }
   if (flags.positional().size() != 1) {
-    return Status::invalid_argument("usage: arbor run CONFIG [--set PATH=VALUE]... [--out DIR] "
-                                    "[--dry-run] | arbor run --resume RUN_DIR");
+    return Status::invalid_argument(
+        "usage: arbor run CONFIG [--set PATH=VALUE]... [--out DIR] "
+        "[--dry-run] | arbor run --resume RUN_DIR");
   }
   const std::string config_path = flags.positional()[0];
   ARBOR_ASSIGN_OR_RETURN(Json config, agents::load_experiment_json(config_path, sets));
@@ -189,8 +188,7 @@ Status run_run(int argc, char** argv) {
   }
   // A sweep: one run folder per point under `dir`, listed in sweep.json.
   if (file_exists(join_path(dir, "sweep.json"))) {
-    return Status::already_exists(dir + ": already holds a sweep (arbor run --resume " + dir +
-                                  ")");
+    return Status::already_exists(dir + ": already holds a sweep (arbor run --resume " + dir + ")");
   }
   Json names = Json::array();
   for (std::size_t i = 0; i < points->size(); ++i) {
@@ -227,8 +225,8 @@ Status run_report(int argc, char** argv) {
   }
   ARBOR_ASSIGN_OR_RETURN(std::vector<agents::ReportRow> rows,
                          agents::load_report(flags.positional()));
-  const std::string html = flags.get("--html").value_or(join_path(flags.positional()[0],
-                                                                    "report.html"));
+  const std::string html =
+      flags.get("--html").value_or(join_path(flags.positional()[0], "report.html"));
   Status w = write_file_atomic(html, agents::report_html(rows));
   if (!w.ok()) return Status::invalid_argument("--html: " + w.message());
   if (flags.has("--json")) {

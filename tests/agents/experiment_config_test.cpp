@@ -15,11 +15,11 @@ namespace fs = std::filesystem;
 
 // A valid config on the embedded model: arith test problems, two algorithms.
 Json base_config() {
-  return Json{{"experiment", {{"name", "t"}, {"seed", 3}}},
-              {"model", {{"path", ARBOR_SOURCE_DIR "/assets/arith-mamba2"}}},
-              {"dataset", {{"id", "arith"}, {"range", {0, 3}}, {"arith", {{"seed", 3}}}}},
-              {"search",
-               {{"algorithms", {"greedy", {{"algorithm", "self_consistency"}, {"n", 4}}}}}}};
+  return Json{
+      {"experiment", {{"name", "t"}, {"seed", 3}}},
+      {"model", {{"path", ARBOR_SOURCE_DIR "/assets/arith-mamba2"}}},
+      {"dataset", {{"id", "arith"}, {"range", {0, 3}}, {"arith", {{"seed", 3}}}}},
+      {"search", {{"algorithms", {"greedy", {{"algorithm", "self_consistency"}, {"n", 4}}}}}}};
 }
 
 std::string errors_of(const Json& config) {
@@ -158,10 +158,11 @@ TEST(ExperimentConfig, DatasetOrEnvAndAgentKinds) {
   c = base_config();
   c.erase("dataset");
   c.erase("search");
-  c["env"] = {{"id", "textworld"}};
+  c["env"] = {{"id", "txtworld"}};
   c["agent"] = {{"kind", "no_such_loop"}};
   m = errors_of(c);
   EXPECT_NE(m.find("agent.kind: 'no_such_loop' is not one of"), std::string::npos) << m;
+  EXPECT_NE(m.find("env.id: unknown environment 'txtworld'"), std::string::npos) << m;
 }
 
 TEST(ExperimentConfig, HashIsCanonical) {
@@ -179,8 +180,8 @@ TEST_F(TempDir, ExtendsMergesRecursivelyAndDetectsCycles) {
   base["engine"] = {{"batch", 64}, {"concurrency", 8}};
   write("base/base.json", base);
   write("mid.json", Json{{"extends", "base/base.json"}, {"engine", {{"concurrency", 2}}}});
-  const std::string top = write("top.json", Json{{"extends", "mid.json"},
-                                                 {"experiment", {{"name", "top"}}}});
+  const std::string top =
+      write("top.json", Json{{"extends", "mid.json"}, {"experiment", {{"name", "top"}}}});
   StatusOr<Json> j = load_experiment_json(top, {});
   ASSERT_TRUE(j.ok()) << j.status().to_string();
   EXPECT_EQ((*j)["engine"]["batch"], 64);       // from base
@@ -195,7 +196,8 @@ TEST_F(TempDir, ExtendsMergesRecursivelyAndDetectsCycles) {
   ASSERT_FALSE(cyc.ok());
   EXPECT_NE(cyc.status().message().find("extends: cycle"), std::string::npos)
       << cyc.status().message();
-  StatusOr<Json> missing = load_experiment_json(write("m.json", Json{{"extends", "nope.json"}}), {});
+  StatusOr<Json> missing =
+      load_experiment_json(write("m.json", Json{{"extends", "nope.json"}}), {});
   ASSERT_FALSE(missing.ok());
   EXPECT_NE(missing.status().message().find("nope.json"), std::string::npos);
 }

@@ -7,14 +7,14 @@
 #include <sstream>
 
 #include <fcntl.h>
-#include <signal.h>
-
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <stdlib.h>
 
-#include "tests/apps/cli_runner.h"
 #include "core/file.h"
 #include "core/json.h"
+
+#include "tests/apps/cli_runner.h"
 
 namespace arbor {
 namespace {
@@ -38,8 +38,7 @@ class RunCliTest : public ::testing::Test {
         {"engine", {{"concurrency", 3}}},
         {"dataset", {{"id", "arith"}, {"range", {0, 3}}, {"arith", {{"seed", 3}}}}},
         {"sampler", {{"max_tokens", 64}}},
-        {"search",
-         {{"algorithms", {"greedy", {{"algorithm", "self_consistency"}, {"n", 3}}}}}},
+        {"search", {{"algorithms", {"greedy", {{"algorithm", "self_consistency"}, {"n", 3}}}}}},
         {"eval", {{"k", {1, 2}}}}};
   }
   std::string write_config(const Json& j, const std::string& name = "c.json") {
@@ -162,7 +161,7 @@ TEST_F(RunCliTest, CtrlCKeepsFinishedWorkAndResumeCompletes) {
     ::_exit(127);
   }
   // Interrupt once a few units are committed.
-  for (int i = 0; i < 600 && read_lines_safe(out + "/results.jsonl") < 1; ++i) ::usleep(20000);
+  for (int i = 0; i < 3000 && read_lines_safe(out + "/results.jsonl") < 1; ++i) ::usleep(20000);
   ::kill(pid, SIGINT);
   int status = 0;
   ::waitpid(pid, &status, 0);
@@ -179,8 +178,8 @@ TEST_F(RunCliTest, CtrlCKeepsFinishedWorkAndResumeCompletes) {
   const std::vector<Json> lines = read_lines(out + "/results.jsonl");
   EXPECT_EQ(lines.size(), 16u);
   std::set<std::string> keys;
-  for (const Json& l : lines) keys.insert(l["algorithm"].get<std::string>() + "/" +
-                                          l["id"].get<std::string>());
+  for (const Json& l : lines)
+    keys.insert(l["algorithm"].get<std::string>() + "/" + l["id"].get<std::string>());
   EXPECT_EQ(keys.size(), 16u);  // nothing done twice
   EXPECT_EQ((*read_json_file(out + "/summary.json"))["complete"], true);
 }
@@ -213,6 +212,15 @@ TEST_F(RunCliTest, ConfigErrorsExitWithStatus2) {
   r = run_arbor({"run", write_config(tiny_config()), "--set", "search.budget.max_tokens=-3"});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("search.budget.max_tokens: must be >= 0"), std::string::npos) << r.err;
+
+  // A range past the end of the file: refused before a run folder is made.
+  c = tiny_config();
+  c["dataset"] = {{"id", "math500"}, {"range", {600, 700}}};
+  const std::string never = (dir_ / "never").string();
+  r = run_arbor({"run", write_config(c), "--out", never});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("dataset.range: starts at 600"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(never));
 
   r = run_arbor({"run", "--resume", (dir_ / "no-run").string()});
   EXPECT_EQ(r.exit_code, 2);

@@ -1,0 +1,134 @@
+// The run-kind extension point: an `env` + `agent` config runs through a registered kind,
+// which commits its episodes through RunContext::record; resume skips them; the summary
+// groups them by their "algorithm" field; a kind's own validation errors keep their paths.
+#include "agents/experiment_run.h"
+
+#include <filesystem>
+#include <fstream>
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include "agents/experiment_config.h"
+#include "agents/experiment_report.h"
+#include "core/file.h"
+
+namespace arbor::agents {
+namespace {
+
+namespace fs = std::filesystem;
+
+// A scripted loop: "attempts" episodes per seed, the last attempt of each succeeding.
+int g_runs = 0;
+
+StatusOr<Json> run_scripted(RunContext& ctx) {
+  ++g_runs;
+  const std::int64_t episodes = ctx.config()["agent"]["episodes"].get<std::int64_t>();
+  std::int64_t recorded = 0;
+  for (std::int64_t i = 0; i < episodes; ++i) {
+    for (const char* attempt : {"attempt1", "attempt2"}) {
+      const std::string id = "ep" + std::to_string(i);
+      const std::string key = std::string(attempt) + "/" + id;
+      if (ctx.finished(key)) continue;
+      if (ctx.stop_requested()) return Status::cancelled("interrupted");
+      ctx.record(key, Json{{"id", id},
+                           {"algorithm", attempt},
+                           {"correct", std::string(attempt) == "attempt2" || i == 0},
+                           {"tokens", 10 * (i + 1)},
+                           {"model_calls", 2},
+                           {"time", 0.01}});
+      ++recorded;
+    }
+  }
+  ARBOR_RETURN_IF_ERROR(ctx.flush());
+  return Json{{"recorded_this_session", recorded}};
+}
+
+std::vector<std::string> validate_scripted(const Json& config) {
+  const Json& a = config["agent"];
+  if (!a.contains("episodes") || !a["episodes"].is_number_integer() ||
+      a["episodes"].get<std::int64_t>() < 1) {
+    return {"agent.episodes: must be an integer >= 1"};
+  }
+  return {};
+}
+
+class ExperimentRunTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    ASSERT_TRUE(register_run_kind({"scripted", validate_scripted, run_scripted}).ok());
+  }
+  void SetUp() override {
+    char tmpl[] = "/tmp/arbor_experiment_run_XXXXXX";
+    dir_ = ::mkdtemp(tmpl);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  static Json config(std::int64_t episodes) {
+    return Json{{"experiment", {{"name", "loop"}}},
+                {"model", {{"path", ARBOR_SOURCE_DIR "/assets/arith-mamba2"}}},
+                {"env", {{"id", "textworld:easy"}}},
+                {"agent", {{"kind", "scripted"}, {"episodes", episodes}}}};
+  }
+  fs::path dir_;
+};
+
+TEST_F(ExperimentRunTest, RegisteredKindRunsAndResumes) {
+  EXPECT_EQ(register_run_kind({"scripted", nullptr, run_scripted}).code(),
+            StatusCode::kAlreadyExists);
+  StatusOr<Json> resolved = resolve_experiment(config(3));
+  ASSERT_TRUE(resolved.ok()) << resolved.status().to_string();
+  const std::string run_dir = (dir_ / "run").string();
+  const int runs_before = g_runs;
+  StatusOr<Json> summary = start_run(*resolved, run_dir, {});
+  ASSERT_TRUE(summary.ok()) << summary.status().to_string();
+  EXPECT_EQ(g_runs, runs_before + 1);
+  EXPECT_EQ((*summary)["recorded_this_session"], 6);
+  EXPECT_EQ((*summary)["complete"], true);
+  const Json& algos = (*summary)["algorithms"];
+  ASSERT_TRUE(algos.contains("attempt1"));
+  EXPECT_DOUBLE_EQ(algos["attempt1"]["accuracy"].get<double>(), 1.0 / 3);
+  EXPECT_DOUBLE_EQ(algos["attempt2"]["accuracy"].get<double>(), 1.0);
+  EXPECT_DOUBLE_EQ(algos["attempt2"]["tokens_per_problem"].get<double>(), 20.0);
+  // Resume: every unit is committed, so the kind records nothing new.
+  StatusOr<Json> again = resume_run(run_dir, {}, {});
+  ASSERT_TRUE(again.ok()) << again.status().to_string();
+  EXPECT_EQ((*again)["recorded_this_session"], 0);
+  // The report reads the same summary.
+  StatusOr<std::vector<ReportRow>> rows = load_report({run_dir});
+  ASSERT_TRUE(rows.ok()) << rows.status().to_string();
+  ASSERT_EQ(rows->size(), 2u);
+  EXPECT_EQ((*rows)[1].algorithm, "attempt2");
+  EXPECT_NE(report_table(*rows).find("attempt1"), std::string::npos);
+  // A changed config is refused.
+  StatusOr<Json> changed = resume_run(run_dir, {"agent.episodes=4"}, {});
+  ASSERT_FALSE(changed.ok());
+  EXPECT_EQ(changed.status().code(), StatusCode::kFailedPrecondition);
+}
+
+TEST_F(ExperimentRunTest, KindValidationErrorsKeepTheirPaths) {
+  StatusOr<Json> r = resolve_experiment(config(0));
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("agent.episodes: must be an integer >= 1"), std::string::npos)
+      << r.status().message();
+}
+
+TEST_F(ExperimentRunTest, StopRequestedKeepsCommittedUnits) {
+  StatusOr<Json> resolved = resolve_experiment(config(2));
+  ASSERT_TRUE(resolved.ok());
+  std::atomic<bool> stop{true};
+  RunOptions o;
+  o.hooks.stop = &stop;
+  const std::string run_dir = (dir_ / "stopped").string();
+  StatusOr<Json> s = start_run(*resolved, run_dir, o);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.status().code(), StatusCode::kCancelled);
+  const Json summary = *read_json_file(run_dir + "/summary.json");
+  EXPECT_EQ(summary["complete"], false);
+  stop = false;
+  StatusOr<Json> resumed = resume_run(run_dir, {}, o);
+  ASSERT_TRUE(resumed.ok()) << resumed.status().to_string();
+  EXPECT_EQ((*resumed)["recorded_this_session"], 4);
+}
+
+}  // namespace
+}  // namespace arbor::agents
