@@ -6,6 +6,8 @@
 #include "agents/agent_config.h"
 #include "agents/engine_language_model.h"
 #include "agents/react.h"
+#include "core/file.h"
+#include "core/strings.h"
 
 namespace arbor::agents {
 namespace {
@@ -46,6 +48,39 @@ Json task_line(const AgentRunConfig& c, std::int32_t task,
           {"episodes", std::move(episodes)}};
 }
 
+// Engine work between two metric snapshots.
+struct EngineWork {
+  double tokens = 0, steps = 0, seqs = 0;
+};
+EngineWork work_between(const runtime::Metrics& a, const runtime::Metrics& b) {
+  EngineWork w;
+  w.tokens = static_cast<double>(b.tokens_generated - a.tokens_generated);
+  w.steps = static_cast<double>(b.steps - a.steps);
+  for (const auto& [n, count] : b.batch_histogram) {
+    auto it = a.batch_histogram.find(n);
+    w.seqs += static_cast<double>(count - (it == a.batch_histogram.end() ? 0 : it->second)) * n;
+  }
+  return w;
+}
+
+// Adds this session's time and engine work to timing.json under `kind` (as the search kind
+// does per algorithm), for the summary's seconds, tokens/s and batch columns.
+Status add_timing(const std::string& run_dir, const std::string& kind, double seconds,
+                  const EngineWork& w) {
+  const std::string path = join_path(run_dir, "timing.json");
+  Json timing = Json::object();
+  if (file_exists(path)) {
+    ARBOR_ASSIGN_OR_RETURN(timing, read_json_file(path));
+  }
+  Json& t = timing[kind];
+  if (!t.is_object()) t = {{"seconds", 0.0}, {"tokens", 0.0}, {"steps", 0.0}, {"seqs", 0.0}};
+  t["seconds"] = t.value("seconds", 0.0) + seconds;
+  t["tokens"] = t.value("tokens", 0.0) + w.tokens;
+  t["steps"] = t.value("steps", 0.0) + w.steps;
+  t["seqs"] = t.value("seqs", 0.0) + w.seqs;
+  return write_file_atomic(path, timing.dump(1));
+}
+
 }  // namespace
 
 StatusOr<Json> run_agent_kind(RunContext& ctx) {
@@ -68,6 +103,7 @@ StatusOr<Json> run_agent_kind(RunContext& ctx) {
   }
 
   const auto t0 = std::chrono::steady_clock::now();
+  const runtime::Metrics m0 = engine->metrics();
   // Tasks committed by an earlier process count in the progress line.
   std::int64_t done = 0, won = 0;
   {
@@ -87,6 +123,9 @@ StatusOr<Json> run_agent_kind(RunContext& ctx) {
     p.total = c.episodes.tasks;
     p.accuracy = done > 0 ? static_cast<double>(won) / static_cast<double>(done) : 0;
     p.elapsed_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    const EngineWork w = work_between(m0, engine->metrics());
+    p.tokens_per_s = p.elapsed_s > 0 ? w.tokens / p.elapsed_s : 0;
+    p.mean_batch = w.steps > 0 ? w.seqs / w.steps : 0;
     p.phase = phase;
     ctx.hooks().progress(p);
   };
@@ -114,6 +153,10 @@ StatusOr<Json> run_agent_kind(RunContext& ctx) {
   };
   progress(c.kind);
   const EpisodesReport report = run_episodes(lm, env_factory(c), store, o);
+  const Status timed =
+      add_timing(ctx.run_dir(), c.kind,
+                 std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(),
+                 work_between(m0, engine->metrics()));
   if (!report.status.ok()) {
     if (report.status.code() == StatusCode::kCancelled && !ctx.first_error().ok()) {
       return ctx.first_error();
@@ -121,6 +164,7 @@ StatusOr<Json> run_agent_kind(RunContext& ctx) {
     return report.status;
   }
 
+  if (!timed.ok()) return timed.with_context("timing.json");
   // The summary over every committed task (this process and earlier ones).
   ARBOR_RETURN_IF_ERROR(ctx.flush());
   ARBOR_ASSIGN_OR_RETURN(std::vector<memory::ProblemRecord> records,
