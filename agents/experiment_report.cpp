@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
+#include <map>
+#include <set>
 
 #include "core/file.h"
 
@@ -95,6 +98,16 @@ StatusOr<std::vector<ReportRow>> load_report(const std::vector<std::string>& run
   for (const std::string& d : run_dirs) {
     if (!is_directory(d)) return Status::not_found(d + ": no such run folder");
     ARBOR_RETURN_IF_ERROR(load_one(d, rows));
+  }
+  // Runs of the same experiment name are told apart by their folder.
+  std::map<std::string, std::set<std::string>> dirs_of;
+  for (const ReportRow& r : rows) dirs_of[r.run].insert(r.run_dir);
+  for (ReportRow& r : rows) {
+    if (dirs_of[r.run].size() > 1) {
+      std::filesystem::path p = std::filesystem::path(r.run_dir).lexically_normal();
+      if (p.filename().empty()) p = p.parent_path();
+      r.run += " (" + p.filename().string() + ")";
+    }
   }
   return rows;
 }

@@ -235,6 +235,26 @@ std::string safe_file_name(const std::string& s) {
   return out.empty() ? "_" : out;
 }
 
+// A tree file: written to a temporary and renamed (never half-written after a crash), without
+// the fsync of write_file_atomic (one per problem would dominate small runs): a tree lost to a
+// power cut is a debugging aid lost, its result is in run.sqlite.
+Status write_tree_file(const std::string& path, const std::string& text) {
+  const std::string tmp = path + ".tmp";
+  std::FILE* f = std::fopen(tmp.c_str(), "wb");
+  if (f == nullptr) return Status::internal(tmp + ": cannot create: " + std::strerror(errno));
+  const bool ok = std::fwrite(text.data(), 1, text.size(), f) == text.size();
+  const int saved = errno;
+  if (std::fclose(f) != 0 || !ok) {
+    std::remove(tmp.c_str());
+    return Status::internal(path + ": cannot write (" + std::strerror(ok ? errno : saved) +
+                            "; is the disk full?)");
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    return Status::internal(path + ": cannot rename the temporary: " + std::strerror(errno));
+  }
+  return Status();
+}
+
 // pass@k with the unbiased estimator over n answers of which c are correct (Chen et al., 2021);
 // with fewer than k answers, whether any is correct.
 double pass_at(std::int64_t n, std::int64_t c, std::int64_t k) {
@@ -323,7 +343,7 @@ Task<Status> search_worker(RunContext& ctx, search::LanguageModel& lm,
       Json t = r->to_json(true);
       t["gold"] = p.answer;
       t["correct"] = s.correct;
-      Status w = write_file_atomic(join_path(ctx.run_dir(), tree_file), t.dump(1));
+      Status w = write_tree_file(join_path(ctx.run_dir(), tree_file), t.dump(1));
       if (!w.ok()) co_return w.with_context("writing the tree of " + key);
     }
     Json line = {{"id", p.id},

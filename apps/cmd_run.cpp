@@ -180,7 +180,11 @@ Status run_run(int argc, char** argv) {
     print_json_line((out.size() == 1 ? out[0] : out).dump(1));
     return Status();
   }
-  const std::string dir = flags.get("--out").value_or(agents::default_run_folder(resolved[0]));
+  Json first = resolved[0];
+  if (points->size() > 1 && config.contains("experiment") && config["experiment"].is_object()) {
+    first["experiment"]["name"] = config["experiment"].value("name", std::string("sweep"));
+  }
+  const std::string dir = flags.get("--out").value_or(agents::default_run_folder(first));
   if (points->size() == 1) {
     ARBOR_ASSIGN_OR_RETURN(Json r, run_one(agents::start_run(resolved[0], dir, options), dir));
     print_json_line(r.dump(1));

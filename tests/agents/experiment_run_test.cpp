@@ -130,5 +130,64 @@ TEST_F(ExperimentRunTest, StopRequestedKeepsCommittedUnits) {
   EXPECT_EQ((*resumed)["recorded_this_session"], 4);
 }
 
+// The plot puts more accurate runs higher and costlier ones further right (log scale here).
+TEST(ExperimentReport, PlotPositionsFollowTheNumbers) {
+  ReportRow a, b;
+  a.run = b.run = "r";
+  a.algorithm = "greedy";
+  a.accuracy = 0.2;
+  a.tokens_per_problem = 100;
+  b.algorithm = "self_consistency";
+  b.accuracy = 0.8;
+  b.tokens_per_problem = 1000;
+  const std::string html = report_html({a, b});
+  std::vector<std::pair<double, double>> points;  // the two data points (r="6")
+  for (auto p = html.find("<circle cx=\""); p != std::string::npos;
+       p = html.find("<circle cx=\"", p + 1)) {
+    const std::string tag = html.substr(p, html.find('>', p) - p);
+    if (tag.find("r=\"6\"") == std::string::npos) continue;
+    const double cx = std::stod(tag.substr(tag.find("cx=\"") + 4));
+    const double cy = std::stod(tag.substr(tag.find("cy=\"") + 4));
+    points.emplace_back(cx, cy);
+  }
+  ASSERT_EQ(points.size(), 2u);
+  EXPECT_GT(points[1].first, points[0].first);    // more tokens: right
+  EXPECT_LT(points[1].second, points[0].second);  // more accurate: up
+  EXPECT_NE(html.find("(log scale)"), std::string::npos);
+  const std::string table = report_table({a, b});
+  EXPECT_NE(table.find("0.800"), std::string::npos);
+  EXPECT_NE(table.find("1000.0"), std::string::npos);
+}
+
+// The search kind on the embedded model, in process (so the thread sanitizer sees the engine,
+// the progress reporter and the store's writer together): 2 problems, greedy and 2 samples.
+TEST_F(ExperimentRunTest, SearchKindOnTheEmbeddedModel) {
+  Json c = {{"experiment", {{"name", "search"}, {"seed", 3}}},
+            {"model", {{"path", ARBOR_SOURCE_DIR "/assets/arith-mamba2"}}},
+            {"engine", {{"concurrency", 2}}},
+            {"dataset", {{"id", "arith"}, {"range", {0, 2}}, {"arith", {{"seed", 3}}}}},
+            {"sampler", {{"max_tokens", 16}}},
+            {"search", {{"algorithms", {"greedy", {{"algorithm", "self_consistency"}, {"n", 2}}}}}},
+            {"eval", {{"k", {1, 2}}}}};
+  StatusOr<Json> resolved = resolve_experiment(c);
+  ASSERT_TRUE(resolved.ok()) << resolved.status().to_string();
+  std::atomic<int> progress_calls{0};
+  RunOptions o;
+  o.hooks.progress = [&](const RunProgress& p) {
+    EXPECT_LE(p.done, p.total);
+    progress_calls++;
+  };
+  const std::string run_dir = (dir_ / "search").string();
+  StatusOr<Json> s = start_run(*resolved, run_dir, o);
+  ASSERT_TRUE(s.ok()) << s.status().to_string();
+  EXPECT_EQ((*s)["algorithms"]["greedy"]["problems"], 2);
+  EXPECT_EQ((*s)["algorithms"]["self_consistency"]["calls_per_problem"], 2);
+  // Greedy under a 16-token cap generates at most 16 tokens per problem.
+  EXPECT_LE((*s)["algorithms"]["greedy"]["tokens_per_problem"].get<double>(), 16);
+  EXPECT_GT((*s)["algorithms"]["greedy"]["tokens_per_problem"].get<double>(), 0);
+  const std::string results = *read_file(run_dir + "/results.jsonl");
+  EXPECT_EQ(std::count(results.begin(), results.end(), '\n'), 4);
+}
+
 }  // namespace
 }  // namespace arbor::agents
