@@ -124,7 +124,6 @@ TEST(ReactTest, TiesGoToTheEarlierAdmissibleActionAndStepsAreBounded) {
   o.env_id = "textworld:easy";
   o.react.max_steps = 3;
   o.react.think = false;
-  std::vector<std::string> first_actions;
   envs::TextWorldEnv probe("textworld:easy", *envs::TextWorldConfig::preset("easy"));
   ASSERT_TRUE(probe.reset(o.env_seed, Json::object()).ok());
   const std::string first = probe.admissible_actions()->front();
@@ -233,7 +232,7 @@ TEST(ReactTest, AnEnvironmentDyingMidEpisodeStopsTheRunAndKeepsFinishedEpisodes)
   ScriptedModel m;
   Policy policy;
   policy.plan = plan_of("easy", 1);
-  policy.follow = [](const std::string& ctx) { return true; };
+  policy.follow = [](const std::string&) { return true; };
   policy.install(m);
   int made = 0;
   EnvFactory factory = [&]() -> StatusOr<envs::EnvironmentPtr> {

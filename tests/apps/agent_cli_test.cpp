@@ -74,7 +74,9 @@ TEST_F(AgentCliTest, ReflexionRunPrintsEpisodesAndSummary) {
       ++reflections;
     }
     // A second attempt starts with the first one's reflection.
-    if (e["attempt"] == 1) EXPECT_FALSE(e["reflections_used"].empty());
+    if (e["attempt"] == 1) {
+      EXPECT_FALSE(e["reflections_used"].empty());
+    }
   }
   EXPECT_EQ(summary["reflections_written"], reflections);
   EXPECT_TRUE(std::filesystem::exists(*dir_ / "runs" / "memory.db"));
