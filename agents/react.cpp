@@ -418,7 +418,18 @@ Status record(memory::Store& store, const EpisodesOptions& o, const std::string&
     m.text = e.reflection;
     m.tags = {task_tag(e.task)};
     m.episode = id;
-    ARBOR_RETURN_IF_ERROR(store.add(m).wait().status());
+    ARBOR_ASSIGN_OR_RETURN(memory::AddResult added, store.add(m).wait());
+    if (!added.created) {
+      // The same lesson was stored for another task: tag it with this task too, so that this
+      // task's next attempt finds it among its own.
+      ARBOR_ASSIGN_OR_RETURN(std::optional<memory::Memory> old, store.get(added.id).wait());
+      if (old && std::find(old->tags.begin(), old->tags.end(), m.tags[0]) == old->tags.end()) {
+        memory::MemoryUpdate u;
+        u.tags = old->tags;
+        u.tags->push_back(m.tags[0]);
+        ARBOR_RETURN_IF_ERROR(store.update(added.id, u).wait());
+      }
+    }
   }
   return Status();
 }

@@ -196,6 +196,45 @@ TEST(ReflexionTest, ReflectionIsStoredAndRetrievedIntoTheNextAttempt) {
   std::filesystem::remove_all(dir);
 }
 
+// Two tasks write the same reflection (the store keeps one memory): each task's next attempt
+// still retrieves it as its own.
+TEST(ReflexionTest, AReflectionSharedByTwoTasksIsRetrievedForBoth) {
+  ScriptedModel m;
+  Policy policy;
+  policy.follow = [](const std::string&) { return false; };
+  policy.fallback = "inventory";
+  policy.reflection = "Zqxv wbrt.";  // no word in common with any observation
+  policy.install(m);
+  const std::filesystem::path dir = temp_dir();
+  memory::StoreOptions so;
+  so.create_if_missing = true;
+  auto store = memory::Store::open((dir / "memory.db").string(), so);
+  ASSERT_TRUE(store.ok());
+  EpisodesOptions o;
+  o.env_id = "textworld:easy";
+  o.tasks = 2;
+  o.attempts = 2;
+  o.reflexion = true;
+  o.react.max_steps = 2;
+  const EpisodesReport report = run_episodes(m, textworld("easy"), store->get(), o);
+  ASSERT_TRUE(report.status.ok()) << report.status.to_string();
+  ASSERT_EQ(report.episodes.size(), 4u);
+  for (const EpisodeResult& e : report.episodes) {
+    EXPECT_EQ(e.reflection, policy.reflection);
+    if (e.attempt == 1) {
+      EXPECT_EQ(e.reflections_used, (std::vector<std::string>{policy.reflection})) << e.task;
+    }
+  }
+  memory::MemoryFilter f;
+  f.kinds = {"reflection"};
+  auto mems = (*store)->recent(f, 10).wait();
+  ASSERT_TRUE(mems.ok());
+  ASSERT_EQ(mems->size(), 1u);
+  EXPECT_EQ((*mems)[0].tags, (std::vector<std::string>{"task:0", "task:1"}));
+  store->reset();
+  std::filesystem::remove_all(dir);
+}
+
 TEST(ReflexionTest, NeedsAStore) {
   ScriptedModel m;
   EpisodesOptions o;
