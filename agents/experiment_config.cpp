@@ -10,6 +10,7 @@
 #include <set>
 
 #include "agents/run_kinds.h"
+#include "agents/verifiers.h"
 #include "core/file.h"
 #include "core/strings.h"
 #include "envs/answer_extract.h"
@@ -548,7 +549,7 @@ void check_search(Checker& c, Json& config, bool has_prm) {
     }
     if (!ev.is_null()) {
       StatusOr<std::unique_ptr<search::Evaluator>> made_ev = search::make_evaluator(
-          ev, {}, e.contains("evaluator") ? p + ".evaluator" : std::string("evaluator"));
+          ev, env_verifiers(), e.contains("evaluator") ? p + ".evaluator" : std::string("evaluator"));
       if (!made_ev.ok()) {
         add_status(c, made_ev.status());
       } else {

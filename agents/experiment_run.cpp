@@ -17,6 +17,8 @@
 #include "agents/arith_answers.h"
 #include "agents/engine_language_model.h"
 #include "agents/experiment_config.h"
+#include "agents/turn_stats.h"
+#include "agents/verifiers.h"
 #include "core/file.h"
 #include "core/strings.h"
 #include "envs/answer_extract.h"
@@ -358,6 +360,7 @@ Task<Status> search_worker(RunContext& ctx, search::LanguageModel& lm,
                  {"time", r->usage.seconds},
                  {"stop", search::stop_reason_name(r->stop)},
                  {"tree", tree_file.empty() ? Json(nullptr) : Json(tree_file)}};
+    if (has_answer_chains(r->algorithm)) line["chains"] = chains_json(*r, is_correct);
     const bool ok = s.correct;
     ctx.record(key, std::move(line), [counters, ok](Status st) {
       if (!st.ok()) return;
@@ -465,7 +468,7 @@ StatusOr<Json> run_search_kind(RunContext& ctx) {
     std::unique_ptr<search::Evaluator> evaluator;
     if (!spec.evaluator.is_null()) {
       StatusOr<std::unique_ptr<search::Evaluator>> e =
-          search::make_evaluator(spec.evaluator, {}, "search." + spec.name + ".evaluator");
+          search::make_evaluator(spec.evaluator, env_verifiers(), "search." + spec.name + ".evaluator");
       if (!e.ok()) {
         status = e.status();
         break;
@@ -553,6 +556,7 @@ Json summarize(const Json& config, const std::vector<memory::ProblemRecord>& rec
   struct Acc {
     double n = 0, correct = 0, pass = 0, tokens = 0, calls = 0, time = 0;
     std::map<std::string, double> pass_at, maj_at;
+    TurnStats turns;  // self-correction chains (self_refine, sets)
   };
   std::map<std::string, Acc> acc;
   for (const memory::ProblemRecord& rec : records) {
@@ -567,6 +571,7 @@ Json summarize(const Json& config, const std::vector<memory::ProblemRecord>& rec
     a.tokens += j->value("tokens", 0.0);
     a.calls += j->value("model_calls", 0.0);
     a.time += j->value("time", 0.0);
+    if (j->contains("chains")) a.turns.add_json((*j)["chains"]);
     const Json pass_at = j->value("pass_at", Json::object());
     const Json maj_at = j->value("maj_at", Json::object());
     for (const auto& [k, v] : pass_at.items()) {
@@ -598,6 +603,7 @@ Json summarize(const Json& config, const std::vector<memory::ProblemRecord>& rec
               {"seconds", seconds},
               {"tokens_per_s", seconds > 0 ? t.value("tokens", 0.0) / seconds : 0.0},
               {"mean_batch", steps > 0 ? t.value("seqs", 0.0) / steps : 0.0}};
+    if (a.turns.chains() > 0) j["turns"] = a.turns.to_json();
     total_tokens += t.value("tokens", 0.0);
     total_seconds += seconds;
     total_steps += steps;

@@ -1,5 +1,8 @@
 #include "agents/run_kinds.h"
 
+#include "agents/agent_config.h"
+#include "agents/agent_run.h"
+
 namespace arbor::agents {
 
 namespace {
@@ -8,6 +11,8 @@ std::vector<RunKind>& kinds() {
   // Agent loops add their kinds here: {"react", validate_react, run_react}, ...
   static std::vector<RunKind> kKinds = {
       {"search", nullptr, run_search_kind},
+      {"react", validate_agent_config, run_agent_kind},
+      {"reflexion", validate_agent_config, run_agent_kind},
   };
   return kKinds;
 }

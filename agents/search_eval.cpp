@@ -12,6 +12,8 @@
 #include "agents/arith_answers.h"
 #include "agents/engine_language_model.h"
 #include "agents/stats.h"
+#include "agents/turn_stats.h"
+#include "agents/verifiers.h"
 #include "core/file.h"
 #include "core/strings.h"
 #include "search/algorithm.h"
@@ -56,6 +58,7 @@ struct Condition {
   std::map<std::string, std::int64_t> stops;
   double wall_seconds = 0;
   runtime::Metrics before, after;
+  TurnStats turns;  // algorithms that correct chains of answers (self_refine, sets)
 };
 
 double mean_batch_between(const runtime::Metrics& a, const runtime::Metrics& b) {
@@ -92,6 +95,9 @@ Task<Status> worker(search::LanguageModel& lm, const search::Algorithm& algorith
     out->calls[i] = static_cast<double>(r->usage.calls);
     out->seconds[i] = r->usage.seconds;
     out->answers[i] = r->answer;
+    if (has_answer_chains(algorithm.name())) {
+      out->turns.add(*r, [&](std::string_view a) { return arith_answer_correct(a, gold); });
+    }
     out->stops[search::stop_reason_name(r->stop)]++;
     if (!trees_dir.empty()) {
       Json j = r->to_json(true);
@@ -179,6 +185,7 @@ Json condition_json(const Condition& c, const std::vector<EvalProblem>& problems
               {"steps", c.after.steps - c.before.steps},
               {"mean_batch", mean_batch_between(c.before, c.after)}}},
             {"tokens_match_engine", total_tokens == generated}};
+  if (c.turns.chains() > 0) j["turns"] = c.turns.to_json();
   if (per_problem) {
     Json rows = Json::array();
     for (std::size_t i = 0; i < problems.size(); ++i) {
@@ -210,6 +217,7 @@ Json default_config(const std::string& name, std::int64_t max_tokens, double gre
   if (name == "sets") {
     return {{"m", std::clamp<std::int64_t>(std::lround(ratio / 2.0), 1, 64)}};
   }
+  if (name == "self_refine") return {{"rounds", 1000}};
   return Json::object();
 }
 
@@ -267,6 +275,7 @@ StatusOr<Json> run_search_eval(runtime::Engine& engine, const std::vector<EvalPr
   base.prompts = prompts;
   base.answers = arith_answer_rules();
   const bool has_prm = engine.value_heads().count("prm") > 0;
+  const search::Verifiers verifiers = env_verifiers();
   std::vector<Condition> conditions;
   auto report = [&](const Condition& c) {
     if (options.progress) {
@@ -318,8 +327,8 @@ StatusOr<Json> run_search_eval(runtime::Engine& engine, const std::vector<EvalPr
       if (algorithm->needs_evaluator() || evaluators.contains(name)) {
         const Json spec_json =
             evaluators.contains(name) ? evaluators[name] : default_evaluator(name, has_prm);
-        ARBOR_ASSIGN_OR_RETURN(evaluator,
-                               search::make_evaluator(spec_json, {}, "config.evaluators." + name));
+        ARBOR_ASSIGN_OR_RETURN(
+            evaluator, search::make_evaluator(spec_json, verifiers, "config.evaluators." + name));
         c.evaluator = evaluator->config();
       }
       c.config = algorithm->config();

@@ -10,7 +10,8 @@
 // self-consistency's. Defaults per budget B (greedy's mean T), overridable per algorithm in
 // config.algorithms: self_consistency / best_of_n / weighted_vote n 0 (until the budget);
 // beam_search / dvts n = B / T rounded to a multiple of m (4), at least 4; step_mcts
-// iterations 100000, parallel 4; mctsr iterations 100000; sets m = B / (2 T), at least 1.
+// iterations 100000, parallel 4; mctsr iterations 100000; sets m = B / (2 T), at least 1;
+// self_refine rounds 1000. Runs of self_refine and sets add "turns" (agents/turn_stats.h).
 // Evaluators: the "prm" head when the model has one, else the verdict judge, for beam_search,
 // dvts and step_mcts; the verdict judge for best_of_n, weighted_vote and mctsr;
 // config.evaluators overrides.

@@ -10,6 +10,7 @@
 #include "agents/arith_answers.h"
 #include "agents/engine_language_model.h"
 #include "agents/search_eval.h"
+#include "agents/verifiers.h"
 #include "apps/commands.h"
 #include "apps/flags.h"
 #include "core/file.h"
@@ -76,7 +77,8 @@ Status run_search(int argc, char** argv) {
   std::unique_ptr<search::Evaluator> evaluator;
   if (!evaluator_json.is_null() || algorithm->needs_evaluator()) {
     if (evaluator_json.is_null()) evaluator_json = Json{{"kind", "verdict"}};
-    ARBOR_ASSIGN_OR_RETURN(evaluator, search::make_evaluator(evaluator_json, {}, "--evaluator"));
+    ARBOR_ASSIGN_OR_RETURN(
+        evaluator, search::make_evaluator(evaluator_json, agents::env_verifiers(), "--evaluator"));
     o.evaluator = evaluator.get();
   }
   ARBOR_ASSIGN_OR_RETURN(auto engine, open_engine(flags));

@@ -35,6 +35,7 @@ int cmd_search(int argc, char** argv);       // apps/cmd_search.cpp
 int cmd_search_eval(int argc, char** argv);  // apps/cmd_search.cpp
 int cmd_run(int argc, char** argv);          // apps/cmd_run.cpp
 int cmd_report(int argc, char** argv);       // apps/cmd_run.cpp
+int cmd_agent(int argc, char** argv);         // apps/cmd_agent.cpp
 
 // Every command, registered in apps/main.cpp.
 const std::vector<Command>& commands();

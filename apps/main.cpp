@@ -34,6 +34,8 @@ const std::vector<Command>& commands() {
       {"run", "run an experiment config (or --resume a run folder)", cmd_run},
       {"report", "compare run folders: a table and an HTML accuracy-vs-tokens page",
        cmd_report},
+      {"agent", "ReAct / Reflexion episodes of a model on a text environment (--config FILE)",
+       cmd_agent},
   };
   return kCommands;
 }

@@ -4,6 +4,7 @@
 #include "search/evaluator.h"
 #include "search/mctsr.h"
 #include "search/sampling.h"
+#include "search/self_refine.h"
 #include "search/sets.h"
 #include "search/status_macros.h"
 #include "search/step_mcts.h"
@@ -14,7 +15,7 @@ namespace arbor::search {
 const std::vector<std::string>& algorithm_names() {
   static const std::vector<std::string> kNames = {
       "cot",       "best_of_n", "self_consistency", "weighted_vote", "beam_search", "dvts",
-      "step_mcts", "mctsr",     "tot_bfs",          "sets"};
+      "step_mcts", "mctsr",     "tot_bfs",          "sets",          "self_refine"};
   return kNames;
 }
 
@@ -36,6 +37,7 @@ StatusOr<std::unique_ptr<Algorithm>> make_algorithm(const Json& config, std::str
   if (name == "mctsr") return Mctsr::create(config, where);
   if (name == "tot_bfs") return TotBfs::create(config, where);
   if (name == "sets") return Sets::create(config, where);
+  if (name == "self_refine") return SelfRefine::create(config, where);
   std::string known;
   for (const std::string& n : algorithm_names()) known += (known.empty() ? "" : ", ") + n;
   return Status::invalid_argument(std::string(where) + ".algorithm: unknown algorithm '" + name +

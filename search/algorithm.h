@@ -33,7 +33,7 @@ class Algorithm {
 };
 
 // "cot", "best_of_n", "self_consistency", "weighted_vote", "beam_search", "dvts", "step_mcts",
-// "mctsr", "tot_bfs", "sets".
+// "mctsr", "tot_bfs", "sets", "self_refine".
 const std::vector<std::string>& algorithm_names();
 
 // An algorithm from its config; errors name `where` and the field.

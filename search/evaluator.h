@@ -2,6 +2,7 @@
 // better; range() says the scale. Implementations:
 //   verdict        the model as judge: P(yes) / (P(yes) + P(no)) after the verify prompt
 //                  (two logprob requests per candidate), in [0, 1];
+//   self_reward    the verdict probability as the self-reward 200 p - 100, in [-100, 100];
 //   sampled_score  the model's sampled score in [-100, 100] after the score prompt (the last
 //                  number of its reply, MCTSr's self-reward), averaged over samples;
 //   prm            a process reward head (LanguageModel::value) read at the end of the
@@ -62,8 +63,8 @@ using Verifier = std::function<StatusOr<double>(std::string_view question,
                                                 std::string_view solution, bool partial)>;
 using Verifiers = std::map<std::string, Verifier, std::less<>>;
 
-// An evaluator from its config: {"kind": "verdict" | "sampled_score" | "prm" | "label" |
-// "pairwise" | "verifier", ...its fields (docs/search.md)}. "verifier" names one of
+// An evaluator from its config: {"kind": "verdict" | "self_reward" | "sampled_score" | "prm" |
+// "label" | "pairwise" | "verifier", ...its fields (docs/search.md)}. "verifier" names one of
 // `verifiers`. Errors name `where` and the field.
 StatusOr<std::unique_ptr<Evaluator>> make_evaluator(const Json& config, const Verifiers& verifiers,
                                                     std::string_view where);

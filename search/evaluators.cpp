@@ -62,6 +62,16 @@ Task<StatusOr<std::vector<double>>> ValueHeadEvaluator::score(SearchRun& run,
   co_return co_await gather(std::move(tasks));
 }
 
+Task<StatusOr<std::vector<double>>> SelfRewardJudge::score(SearchRun& run,
+                                                           std::vector<Candidate> candidates,
+                                                           std::uint64_t seed) const {
+  const VerdictJudge judge;
+  ARBOR_CO_ASSIGN_OR_RETURN(std::vector<double> p,
+                            co_await judge.score(run, std::move(candidates), seed));
+  for (double& x : p) x = 200.0 * x - 100.0;
+  co_return p;
+}
+
 Json ValueHeadEvaluator::config() const {
   return {
       {"kind", "prm"}, {"head", head_}, {"output", output_}, {"lo", range_.lo}, {"hi", range_.hi}};
@@ -87,10 +97,13 @@ StatusOr<std::unique_ptr<Evaluator>> make_evaluator(const Json& config, const Ve
                                                     std::string_view where) {
   internal::ConfigReader r(config, std::string(where));
   const std::string kind = r.get_choice(
-      "kind", "verdict", {"verdict", "sampled_score", "prm", "label", "pairwise", "verifier"});
+      "kind", "verdict",
+      {"verdict", "self_reward", "sampled_score", "prm", "label", "pairwise", "verifier"});
   std::unique_ptr<Evaluator> e;
   if (kind == "verdict") {
     e = std::make_unique<VerdictJudge>();
+  } else if (kind == "self_reward") {
+    e = std::make_unique<SelfRewardJudge>();
   } else if (kind == "sampled_score") {
     SampledScoreJudge::Options o;
     o.samples = static_cast<std::int32_t>(r.get_int("samples", o.samples, 1, 64));

@@ -69,6 +69,18 @@ class LabelJudge : public Evaluator {
   Options options_;
 };
 
+// Self-rewarding: the model as its own judge, the verdict probability p of VerdictJudge mapped
+// to the self-reward 200 p - 100 (docs/model_formats.md), in [-100, 100].
+class SelfRewardJudge : public Evaluator {
+ public:
+  std::string name() const override { return "self_reward"; }
+  bool deterministic() const override { return true; }
+  ScoreRange range() const override { return {-100, 100}; }
+  Task<StatusOr<std::vector<double>>> score(SearchRun& run, std::vector<Candidate> candidates,
+                                            std::uint64_t seed) const override;
+  Json config() const override { return {{"kind", "self_reward"}}; }
+};
+
 // Pairwise preference: for two solutions, P(A better) from the pairwise prompt, averaged over
 // both orders (to cancel position bias). score() of a set is each candidate's soft Borda count,
 // the sum over the others of P(it beats them), in [0, n - 1]; all pairs are judged

@@ -63,32 +63,41 @@ Task<StatusOr<std::vector<double>>> evaluate(SearchRun& run, std::vector<NodeId>
   co_return co_await e->score(run, candidates_of(run, nodes, step_contexts), seed);
 }
 
-Task<StatusOr<Refined>> critique_and_refine(SearchRun& run, NodeId node, SampleParams answer,
-                                            std::int32_t critique_max_tokens,
-                                            std::uint64_t critique_seed,
-                                            std::uint64_t refine_seed) {
+Task<StatusOr<Sample>> critique(SearchRun& run, NodeId node, SampleParams params,
+                                std::int32_t critique_max_tokens, std::uint64_t seed) {
   const Prompts& p = run.prompts();
   const std::string candidate = candidate_text(run.tree().at(node).text);
   TemplateVars vars = {{"candidate", candidate}};
   ARBOR_CO_ASSIGN_OR_RETURN(ContextPtr ctx,
                             co_await run.prompt_context(p.critique, std::move(vars), "candidate"));
-  SampleParams cp = answer;
-  cp.max_tokens = critique_max_tokens;
-  cp.stop = {p.step_delimiter};
-  cp.seed = critique_seed;
-  Refined out;
-  {
-    ARBOR_CO_ASSIGN_OR_RETURN(std::vector<Sample> s, co_await run.lm().sample(ctx, 1, cp));
-    out.critique = std::move(s.at(0));
-  }
+  params.max_tokens = critique_max_tokens;
+  params.stop = {p.step_delimiter};
+  params.seed = seed;
+  ARBOR_CO_ASSIGN_OR_RETURN(std::vector<Sample> s, co_await run.lm().sample(ctx, 1, params));
+  co_return std::move(s.at(0));
+}
+
+Task<StatusOr<Sample>> refine_after(SearchRun& run, const Sample& critique, SampleParams answer,
+                                    std::uint64_t seed) {
+  const Prompts& p = run.prompts();
   // A critique cut by the token limit did not end its line.
   std::string refine = p.refine;
-  if (out.critique.finish != Finish::kStop) refine = p.step_delimiter + refine;
-  ARBOR_CO_ASSIGN_OR_RETURN(ContextPtr rctx,
-                            co_await run.lm().extend(out.critique.context, refine));
-  answer.seed = refine_seed;
+  if (critique.finish != Finish::kStop) refine = p.step_delimiter + refine;
+  ARBOR_CO_ASSIGN_OR_RETURN(ContextPtr rctx, co_await run.lm().extend(critique.context, refine));
+  answer.seed = seed;
   ARBOR_CO_ASSIGN_OR_RETURN(std::vector<Sample> a, co_await run.lm().sample(rctx, 1, answer));
-  out.answer = std::move(a.at(0));
+  co_return std::move(a.at(0));
+}
+
+Task<StatusOr<Refined>> critique_and_refine(SearchRun& run, NodeId node, SampleParams answer,
+                                            std::int32_t critique_max_tokens,
+                                            std::uint64_t critique_seed,
+                                            std::uint64_t refine_seed) {
+  Refined out;
+  ARBOR_CO_ASSIGN_OR_RETURN(
+      out.critique, co_await critique(run, node, answer, critique_max_tokens, critique_seed));
+  ARBOR_CO_ASSIGN_OR_RETURN(out.answer,
+                            co_await refine_after(run, out.critique, answer, refine_seed));
   co_return out;
 }
 

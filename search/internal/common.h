@@ -59,6 +59,13 @@ Task<StatusOr<Refined>> critique_and_refine(SearchRun& run, NodeId node, SampleP
                                             std::int32_t critique_max_tokens,
                                             std::uint64_t critique_seed, std::uint64_t refine_seed);
 
+// The two halves of critique_and_refine: the one-line critique of whole answer `node`, and the
+// rewritten answer after the refine prompt in the critique's context.
+Task<StatusOr<Sample>> critique(SearchRun& run, NodeId node, SampleParams params,
+                                std::int32_t critique_max_tokens, std::uint64_t seed);
+Task<StatusOr<Sample>> refine_after(SearchRun& run, const Sample& critique, SampleParams answer,
+                                    std::uint64_t seed);
+
 // Adds a refined answer under `parent` (kind "answer", a whole node) with its critique in
 // info; the node's tokens count both.
 NodeId add_refined(SearchRun& run, NodeId parent, const Refined& refined);

@@ -166,3 +166,48 @@ TEST(SearchEvalTest, RunsGreedyAndAlgorithmsAtBudgets) {
 
 }  // namespace
 }  // namespace arbor::agents
+
+namespace arbor::agents {
+namespace {
+
+// Self-refine and SETS runs report turn-by-turn accuracy over their chains.
+TEST(SearchEvalTest, ReportsTurnsForSelfCorrection) {
+  const auto dir = testing::make_model_dir();
+  auto engine = testing::make_engine(dir);
+  std::vector<EvalProblem> problems;
+  for (int i = 0; i < 3; ++i) {
+    EvalProblem p;
+    p.id = "q" + std::to_string(i);
+    p.question = "What is " + std::to_string(i) + " + 2?";
+    p.answer = std::to_string(i + 2);
+    problems.push_back(p);
+  }
+  SearchEvalOptions o;
+  o.algorithms = {"self_refine", "sets"};
+  o.budgets = {"60"};
+  o.bootstrap = 50;
+  o.config = Json::parse(R"({"algorithms": {
+      "self_refine": {"max_tokens": 8, "critique_max_tokens": 4, "rounds": 3},
+      "sets": {"m": 2, "max_tokens": 8, "critique_max_tokens": 4}},
+      "greedy": {"max_tokens": 8}})");
+  auto report = run_search_eval(*engine, problems, o);
+  ASSERT_TRUE(report.ok()) << report.status().to_string();
+  for (const Json& run : (*report)["runs"]) {
+    if (run["algorithm"] == "greedy") {
+      EXPECT_FALSE(run.contains("turns"));
+      continue;
+    }
+    ASSERT_TRUE(run.contains("turns")) << run["algorithm"];
+    const Json& t = run["turns"];
+    EXPECT_EQ(t["chains"], run["algorithm"] == "sets" ? 6 : 3);
+    ASSERT_GE(t["turns"].size(), 1u);
+    // Accuracy moves by exactly the fixed minus the broken chains.
+    const double chains = t["chains"].get<double>();
+    EXPECT_NEAR(t["final_accuracy"].get<double>() - t["first_accuracy"].get<double>(),
+                (t["fixed"].get<double>() - t["broken"].get<double>()) / chains, 1e-12);
+    EXPECT_TRUE(run["tokens_match_engine"].get<bool>());
+  }
+}
+
+}  // namespace
+}  // namespace arbor::agents

@@ -215,7 +215,7 @@ TEST(ConfigTest, AlgorithmConfigsAreCheckedAndResolved) {
   EXPECT_EQ((*a)->config()["temperature"], 0.8);
   EXPECT_EQ(make_algorithm(Json::parse(R"({"algorithm": "mcts"})"), "cfg").status().message(),
             "cfg.algorithm: unknown algorithm 'mcts' (known: cot, best_of_n, self_consistency, "
-            "weighted_vote, beam_search, dvts, step_mcts, mctsr, tot_bfs, sets)");
+            "weighted_vote, beam_search, dvts, step_mcts, mctsr, tot_bfs, sets, self_refine)");
   EXPECT_EQ(make_algorithm(Json::parse(R"({"algorithm": "mctsr", "n": "x"})"), "cfg")
                 .status()
                 .message()
