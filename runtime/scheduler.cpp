@@ -490,6 +490,12 @@ Metrics Scheduler::metrics() const {
   m.recomputes = recomputes_;
   m.slots = pool_->n_slots();
   m.free_slots = pool_->free_slots();
+  if (const kernels::KvPagePool* kv = pool_->arena().kv()) {
+    m.kv_pages = kv->layout().n_pages;
+    m.kv_pages_used = kv->pages_in_use();
+    m.kv_cow_copies = kv->counters().cow_copies;
+    m.kv_cow_bytes = kv->counters().cow_bytes;
+  }
   return m;
 }
 
