@@ -95,10 +95,10 @@ Status KvPagePool::reserve(std::int32_t table, std::int64_t n) {
   const std::int64_t extra = std::max<std::int64_t>(0, (t.length + n - have + ps - 1) / ps);
   const std::int64_t need = extra + (cow ? 1 : 0);
   if (need > static_cast<std::int64_t>(free_.size())) {
-    return Status::resource_exhausted(
-        "kv cache: " + std::to_string(need) + " more page(s) of " + std::to_string(ps) +
-        " tokens needed, " + std::to_string(free_.size()) + " of " +
-        std::to_string(layout_.n_pages) + " free");
+    return Status::resource_exhausted("kv cache: " + std::to_string(need) + " more page(s) of " +
+                                      std::to_string(ps) + " tokens needed, " +
+                                      std::to_string(free_.size()) + " of " +
+                                      std::to_string(layout_.n_pages) + " free");
   }
   if (cow) {
     const std::int32_t old = t.pages.back();
@@ -140,8 +140,8 @@ Status KvPagePool::read_table(std::int32_t table, float* host) const {
   for (std::int32_t l = 0; l < layout_.n_layers; ++l) {
     for (bool v : {false, true}) {
       for (std::int64_t j = 0; j < t.length; j += layout_.page_size) {
-        const auto n = static_cast<std::int32_t>(std::min<std::int64_t>(layout_.page_size,
-                                                                         t.length - j));
+        const auto n =
+            static_cast<std::int32_t>(std::min<std::int64_t>(layout_.page_size, t.length - j));
         const std::int32_t page = t.pages[static_cast<std::size_t>(j / layout_.page_size)];
         ARBOR_RETURN_IF_ERROR(backend_.download(host, *buffer_, rows_offset(page, l, v, 0),
                                                 static_cast<std::size_t>(n * row) * sizeof(float)));
@@ -160,8 +160,8 @@ Status KvPagePool::write_table(std::int32_t table, const float* host, std::int64
   for (std::int32_t l = 0; l < layout_.n_layers; ++l) {
     for (bool v : {false, true}) {
       for (std::int64_t j = 0; j < length; j += layout_.page_size) {
-        const auto n = static_cast<std::int32_t>(std::min<std::int64_t>(layout_.page_size,
-                                                                         length - j));
+        const auto n =
+            static_cast<std::int32_t>(std::min<std::int64_t>(layout_.page_size, length - j));
         const std::int32_t page = t.pages[static_cast<std::size_t>(j / layout_.page_size)];
         ARBOR_RETURN_IF_ERROR(backend_.upload(*buffer_, rows_offset(page, l, v, 0), host,
                                               static_cast<std::size_t>(n * row) * sizeof(float)));

@@ -26,7 +26,7 @@
 namespace arbor::kernels {
 
 struct KvLayout {
-  std::int32_t n_layers = 0;   // attention layers
+  std::int32_t n_layers = 0;  // attention layers
   std::int32_t n_kv_head = 0;
   std::int32_t head_dim = 0;
   std::int32_t page_size = 16;  // tokens per page
@@ -66,7 +66,9 @@ class KvPagePool {
   // The n tokens reserve() made room for have been written. REQUIRES: room for them.
   void advance(std::int32_t table, std::int64_t n);
 
-  std::int32_t refcount(std::int32_t page) const { return refs_.at(static_cast<std::size_t>(page)); }
+  std::int32_t refcount(std::int32_t page) const {
+    return refs_.at(static_cast<std::size_t>(page));
+  }
   std::int32_t free_pages() const { return static_cast<std::int32_t>(free_.size()); }
   std::int32_t pages_in_use() const { return layout_.n_pages - free_pages(); }
   const KvCounters& counters() const { return counters_; }

@@ -49,7 +49,8 @@ std::vector<TensorSpec> granite_hybrid_specs(const ModelConfig& c) {
       }
     }
     specs.push_back({p + "post_attention_layernorm.weight", {c.n_embd}});
-    specs.push_back({p + "shared_mlp.input_linear.weight", {2 * std::int64_t{c.mlp_inner}, c.n_embd}});
+    specs.push_back(
+        {p + "shared_mlp.input_linear.weight", {2 * std::int64_t{c.mlp_inner}, c.n_embd}});
     specs.push_back({p + "shared_mlp.output_linear.weight", {c.n_embd, c.mlp_inner}});
   }
   specs.push_back({"model.norm.weight", {c.n_embd}});

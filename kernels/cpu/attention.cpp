@@ -68,7 +68,8 @@ void paged_attention_ref(const PagedAttentionArgs& a) {
           for (std::int32_t d = 0; d < hd; ++d) acc[static_cast<std::size_t>(d)] += p * v[d];
         }
         float* out = a.out + (seq.start + t) * width + std::int64_t{h} * hd;
-        for (std::int32_t d = 0; d < hd; ++d) out[d] = static_cast<float>(acc[static_cast<std::size_t>(d)]);
+        for (std::int32_t d = 0; d < hd; ++d)
+          out[d] = static_cast<float>(acc[static_cast<std::size_t>(d)]);
       }
     }
   }

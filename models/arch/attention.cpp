@@ -11,7 +11,7 @@ namespace arbor::models {
 namespace {
 
 struct AttentionLayer {
-  Tensor q, k, v, o;                  // {out, in} as stored by PyTorch
+  Tensor q, k, v, o;                      // {out, in} as stored by PyTorch
   Tensor q_bias, k_bias, v_bias, o_bias;  // when attention_bias
 };
 

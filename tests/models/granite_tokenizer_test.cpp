@@ -5,10 +5,10 @@
 // documented splits, special tokens, round trips), then the encodings that
 // tools/hybrid/make_fixtures.py recorded with Hugging Face `tokenizers` for a BPE of the same
 // components trained on this repository's text (tests/data/parity_hybrid/tokenizer).
-#include <gtest/gtest.h>
-
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "core/file.h"
 #include "core/json.h"
@@ -37,12 +37,11 @@ Json byte_level_component() {
 
 Json granite_pre_tokenizer() {
   return Json{{"type", "Sequence"},
-              {"pretokenizers",
-               Json::array({Json{{"type", "Split"},
-                                 {"pattern", {{"Regex", kGraniteSplit}}},
-                                 {"behavior", "Removed"},
-                                 {"invert", true}},
-                            byte_level_component()})}};
+              {"pretokenizers", Json::array({Json{{"type", "Split"},
+                                                  {"pattern", {{"Regex", kGraniteSplit}}},
+                                                  {"behavior", "Removed"},
+                                                  {"invert", true}},
+                                             byte_level_component()})}};
 }
 
 // A Granite-style tokenizer.json: the 256 byte-level symbols, two merges, Granite's specials.
@@ -100,8 +99,8 @@ TEST(GraniteTokenizerTest, SplitsLikeTheCl100kPattern) {
   const std::string sp = internal::byte_level_encode(" ");
   const std::string nl = internal::byte_level_encode("\n");
   EXPECT_EQ(pieces("I'M 1234567 dogs!!\n\n  x"),
-            (std::vector<std::string>{"I", "'M", sp, "123", "456", "7", sp + "dogs",
-                                      "!!" + nl + nl, sp, sp + "x"}));
+            (std::vector<std::string>{"I", "'M", sp, "123", "456", "7", sp + "dogs", "!!" + nl + nl,
+                                      sp, sp + "x"}));
   EXPECT_EQ(pieces("we'LL"), (std::vector<std::string>{"we", "'LL"}));
   EXPECT_EQ(pieces("a\n\n\nb"), (std::vector<std::string>{"a", nl + nl + nl, "b"}));
 }
@@ -111,8 +110,7 @@ TEST(GraniteTokenizerTest, EncodesSpecialTokensAndRoundTripsText) {
   ASSERT_TRUE(tok.ok()) << tok.status().to_string();
   EXPECT_EQ((*tok)->vocab_size(), 258 + static_cast<int>(kSpecials.size()));
   EXPECT_EQ((*tok)->encode(" do"), (std::vector<std::int32_t>{257}));
-  EXPECT_EQ((*tok)->encode("a<|end_of_text|>b"),
-            (std::vector<std::int32_t>{'a', 258, 'b'}));
+  EXPECT_EQ((*tok)->encode("a<|end_of_text|>b"), (std::vector<std::int32_t>{'a', 258, 'b'}));
   EXPECT_TRUE((*tok)->is_special(258));
   EXPECT_EQ((*tok)->encode("<|end_of_text"), (*tok)->encode(std::string("<|end_of_text")));
   for (const std::string text :

@@ -4,12 +4,12 @@
 // logit, for one prefill, for token-by-token decoding, and for chunked prefills over KV pages of
 // 3 tokens (so chunks start in the middle of pages); final hidden states too; and the greedy
 // continuation identical.
-#include <gtest/gtest.h>
-
 #include <algorithm>
 #include <cmath>
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "core/file.h"
 #include "core/json.h"

@@ -1,19 +1,20 @@
 // Granite-4.0-H (granitemoehybrid, dense) on the CPU reference: config parsing and refusals,
 // prefill = decode, packed batches, forking in the middle of a KV page, copy-on-write of only
 // the last page, page reference counts, spill round trips, and parity with transformers.
-#include <gtest/gtest.h>
-
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <string>
 #include <vector>
 
+#include <gtest/gtest.h>
+
 #include "core/file.h"
 #include "core/json.h"
 #include "core/strings.h"
 #include "models/config.h"
 #include "models/model.h"
+
 #include "tests/models/hybrid_test_util.h"
 
 namespace arbor::models {
@@ -188,8 +189,8 @@ TEST_P(HybridModelTest, PackedVariableLengthBatchEqualsSeparateRuns) {
   ASSERT_TRUE(model_->forward({tokens, spans, true}, *arena_, &out).ok());
   std::size_t row = 0;
   for (std::size_t i = 0; i < seqs.size(); ++i) {
-    const std::vector<float> want = i == 2 ? rows(fresh(cat(past, seqs[i])), past.size(), seqs[i].size())
-                                           : fresh(seqs[i]);
+    const std::vector<float> want =
+        i == 2 ? rows(fresh(cat(past, seqs[i])), past.size(), seqs[i].size()) : fresh(seqs[i]);
     expect_close(rows(out.logits, row, seqs[i].size()), want, "sequence " + std::to_string(i));
     row += seqs[i].size();
   }

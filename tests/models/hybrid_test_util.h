@@ -1,10 +1,10 @@
 // Test helper: random-initialised Granite-4.0-H (granitemoehybrid, dense) checkpoints.
 #pragma once
 
-#include <stdlib.h>
-
 #include <string>
 #include <vector>
+
+#include <stdlib.h>
 
 #include "core/json.h"
 #include "models/random_checkpoint.h"

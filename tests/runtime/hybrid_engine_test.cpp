@@ -2,16 +2,17 @@
 // Mamba models. Forked continuations, batched and alone, equal single-sequence runs; spills and
 // recomputes of hybrid states (Mamba slots + KV pages) give the same results; KV page reference
 // counts return to zero when every sequence has ended.
-#include <gtest/gtest.h>
-
 #include <cmath>
 #include <filesystem>
 #include <future>
 #include <thread>
 #include <vector>
 
+#include <gtest/gtest.h>
+
 #include "models/generate.h"
 #include "runtime/engine.h"
+
 #include "tests/models/hybrid_test_util.h"
 #include "tests/runtime/run_sync.h"
 
@@ -91,7 +92,8 @@ TEST_F(HybridEngineTest, ForkedContinuationsEqualFreshRunsAndPagesAreFreedAtTheE
     for (const Sequence& kid : kids) {
       auto p = std::make_shared<std::promise<StatusOr<Completion>>>();
       futures.push_back(p->get_future());
-      e->async_generate(kid, greedy(5), [p](StatusOr<Completion> c) { p->set_value(std::move(c)); });
+      e->async_generate(kid, greedy(5),
+                        [p](StatusOr<Completion> c) { p->set_value(std::move(c)); });
     }
     auto again = run_sync(e->generate(first->sequence, greedy(3)));
     ASSERT_TRUE(again.ok()) << again.status().to_string();
