@@ -85,7 +85,16 @@ Status StatePool::evict(SeqNode* node) {
   return Status();
 }
 
+void StatePool::flush_releases() {
+  for (std::int32_t slot : pending_release_) {
+    arena_->release_slot(slot);
+    free_.push_back(slot);
+  }
+  pending_release_.clear();
+}
+
 StatusOr<std::optional<std::int32_t>> StatePool::acquire() {
+  flush_releases();
   if (free_.empty()) {
     SeqNode* victim = nullptr;
     for (SeqNode* n : owner_) {
@@ -134,8 +143,11 @@ StatusOr<bool> StatePool::restore(SeqNode* node) {
 void StatePool::forget(SeqNode* node) {
   if (node->state == StateKind::kSlot) {
     owner_[static_cast<std::size_t>(node->slot)] = nullptr;
-    arena_->release_slot(node->slot);
-    free_.push_back(node->slot);
+    if (arena_->kv() != nullptr) {
+      pending_release_.push_back(node->slot);  // a step may be using the page pool right now
+    } else {
+      free_.push_back(node->slot);
+    }
   } else if (node->state == StateKind::kSpilled) {
     host_bytes_ -= node->spilled.size() * sizeof(float);
     node->spilled = {};
