@@ -1,10 +1,13 @@
-// arbor bench decode|prefill|runtime: tokens per second of a model on a backend, one JSON
+// arbor bench decode|prefill|runtime|fork: tokens per second of a model on a backend, one JSON
 // document (runtime: apps/bench_runtime.cpp).
 //
 // decode: `batch` sequences are prefilled with a random prompt, then decoded together, one
 //   token each per step (greedy), for --tokens steps after 4 warm-up steps.
 // prefill: `batch` random prompts of --prompt-len tokens are run as one packed step, repeated
 //   --repeats times; the median time counts.
+// fork (hybrid models): for each --context length, the bytes the first step of a forked child
+//   copies (copy-on-write of a partly filled last KV page) next to the bytes of the whole KV
+//   cache, and that step's time next to the parent's own next step.
 #include <algorithm>
 #include <chrono>
 #include <string>
