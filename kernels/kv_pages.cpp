@@ -69,10 +69,15 @@ void KvPagePool::share(std::int32_t src, std::int32_t dst) {
     return;
   }
   const Table& s = at(src);
-  for (std::int32_t p : s.pages) refs_[static_cast<std::size_t>(p)]++;  // before dst drops its own
+  // Only the pages holding src's tokens (a failed step may have reserved more).
+  const std::size_t used =
+      static_cast<std::size_t>((s.length + layout_.page_size - 1) / layout_.page_size);
+  std::vector<std::int32_t> pages(s.pages.begin(),
+                                  s.pages.begin() + static_cast<std::ptrdiff_t>(used));
+  for (std::int32_t p : pages) refs_[static_cast<std::size_t>(p)]++;  // before dst drops its own
   Table& d = at(dst);
   std::vector<std::int32_t> old = std::move(d.pages);
-  d.pages = s.pages;
+  d.pages = std::move(pages);
   d.length = s.length;
   for (std::int32_t p : old) unref(p);
 }
@@ -90,7 +95,9 @@ Status KvPagePool::reserve(std::int32_t table, std::int64_t n) {
   if (n <= 0) return Status();
   const std::int64_t ps = layout_.page_size;
   const std::int64_t filled = t.length % ps;  // rows used in the last page (0: full or none)
-  const bool cow = filled != 0 && refs_[static_cast<std::size_t>(t.pages.back())] > 1;
+  // The partly filled page (pages reserved beyond it by a failed step stay private).
+  const auto last = static_cast<std::size_t>(t.length / ps);
+  const bool cow = filled != 0 && refs_[static_cast<std::size_t>(t.pages[last])] > 1;
   const std::int64_t have = static_cast<std::int64_t>(t.pages.size()) * ps;
   const std::int64_t extra = std::max<std::int64_t>(0, (t.length + n - have + ps - 1) / ps);
   const std::int64_t need = extra + (cow ? 1 : 0);
@@ -101,7 +108,7 @@ Status KvPagePool::reserve(std::int32_t table, std::int64_t n) {
                                       std::to_string(layout_.n_pages) + " free");
   }
   if (cow) {
-    const std::int32_t old = t.pages.back();
+    const std::int32_t old = t.pages[last];
     const std::int32_t fresh = free_.back();
     free_.pop_back();
     refs_[static_cast<std::size_t>(fresh)] = 1;
@@ -115,7 +122,7 @@ Status KvPagePool::reserve(std::int32_t table, std::int64_t n) {
       }
     }
     counters_.cow_copies++;
-    t.pages.back() = fresh;
+    t.pages[last] = fresh;
     unref(old);
   }
   for (std::int64_t i = 0; i < extra; ++i) {

@@ -85,6 +85,30 @@ TEST(KvPagePoolTest, ShareCopyOnWriteAndReferenceCounts) {
   for (std::int32_t p = 0; p < 8; ++p) EXPECT_EQ(kv.refcount(p), 0);
 }
 
+// A step that failed after reserving leaves private pages beyond the partly filled one; sharing
+// and copy-on-write must still act on the partly filled page.
+TEST(KvPagePoolTest, PagesReservedByAFailedStepDoNotConfuseCopyOnWrite) {
+  auto backend = make_cpu_backend();
+  auto pool = KvPagePool::create(*backend, layout(8), 2);
+  ASSERT_TRUE(pool.ok());
+  KvPagePool& kv = **pool;
+  ASSERT_TRUE(kv.reserve(0, 6).ok());
+  kv.advance(0, 6);
+  ASSERT_TRUE(kv.reserve(0, 4).ok());  // never advanced
+  ASSERT_EQ(kv.pages(0).size(), 3u);
+  kv.share(0, 1);
+  EXPECT_EQ(kv.pages(1).size(), 2u);  // only the pages holding tokens
+  EXPECT_EQ(kv.refcount(kv.pages(0)[2]), 1);
+  ASSERT_TRUE(kv.reserve(1, 1).ok());
+  EXPECT_NE(kv.pages(1)[1], kv.pages(0)[1]);  // the shared half page was copied
+  EXPECT_EQ(kv.refcount(kv.pages(0)[1]), 1);
+  ASSERT_TRUE(kv.reserve(0, 1).ok());  // the parent's pages are its own: no copy
+  EXPECT_EQ(kv.counters().cow_copies, 1u);
+  kv.clear(0);
+  kv.clear(1);
+  EXPECT_EQ(kv.pages_in_use(), 0);
+}
+
 TEST(KvPagePoolTest, HostFormRoundTripsThroughFreshPages) {
   auto backend = make_cpu_backend();
   const KvLayout lay = layout(10, 3);
