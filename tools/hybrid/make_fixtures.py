@@ -31,6 +31,7 @@ import argparse
 import glob
 import hashlib
 import json
+import math
 import os
 import random
 import shutil
@@ -197,8 +198,9 @@ def make_models(out_dir, summary):
             "greedy_min_margin_over_tolerance": margin,
             "cached_decode_split": split,
             "cached_decode_max_rel_error": cached_decode_error(model, ids, logits, split),
-            "time_step_limit": [float(x) for x in getattr(mixer, "time_step_limit",
-                                                          (0.0, float("inf")))],
+            # JSON has no Infinity: non-finite limits are written as strings ("inf").
+            "time_step_limit": [float(x) if math.isfinite(float(x)) else str(float(x))
+                                for x in getattr(mixer, "time_step_limit", (0.0, float("inf")))],
         }
         with open(os.path.join(d, "reference.json"), "w") as f:
             json.dump(ref, f)
