@@ -1,10 +1,13 @@
-// arbor bench decode|prefill|runtime: tokens per second of a model on a backend, one JSON
+// arbor bench decode|prefill|runtime|fork: tokens per second of a model on a backend, one JSON
 // document (runtime: apps/bench_runtime.cpp).
 //
 // decode: `batch` sequences are prefilled with a random prompt, then decoded together, one
 //   token each per step (greedy), for --tokens steps after 4 warm-up steps.
 // prefill: `batch` random prompts of --prompt-len tokens are run as one packed step, repeated
 //   --repeats times; the median time counts.
+// fork (hybrid models): for each --context length, the bytes the first step of a forked child
+//   copies (copy-on-write of a partly filled last KV page) next to the bytes of the whole KV
+//   cache, and that step's time next to the parent's own next step.
 #include <algorithm>
 #include <chrono>
 #include <string>
@@ -95,6 +98,54 @@ StatusOr<double> bench_prefill(models::Model& model, std::int32_t batch, std::in
   return std::int64_t{batch} * len / times[times.size() / 2];
 }
 
+// The cost of forking a hybrid sequence with `context` tokens: the child's first step (reading
+// the parent's slot, writing its own) against the parent's own next step, and the bytes that
+// step copied (copy-on-write of a partly filled last KV page) against the bytes of the whole KV
+// cache of that context.
+StatusOr<Json> bench_fork(models::Model& model, std::int32_t context) {
+  const std::int64_t per_token = model.kv_bytes_per_token();
+  if (per_token == 0) {
+    return Status::invalid_argument(
+        "bench fork: the model has no attention layers (a Mamba fork copies nothing)");
+  }
+  const std::int32_t page = model.kv_page_size();
+  ARBOR_ASSIGN_OR_RETURN(auto arena, model.make_state_arena(2, 2 * (context / page + 3)));
+  Rng rng(3);
+  const std::vector<std::int32_t> tokens =
+      random_tokens(rng, std::int64_t{context} + 2, model.config().vocab_size);
+  models::StepOutput out;
+  constexpr std::int32_t kChunk = 512;
+  for (std::int32_t t = 0; t < context; t += kChunk) {
+    const std::int32_t n = std::min(kChunk, context - t);
+    const kernels::SeqSpan span{0, n, t == 0 ? kernels::kNoSlot : 0, 0};
+    ARBOR_RETURN_IF_ERROR(model.forward(
+        {std::span<const std::int32_t>(tokens.data() + t, static_cast<std::size_t>(n)),
+         {&span, 1}, false},
+        *arena, &out));
+  }
+  kernels::Backend& be = model.backend();
+  const std::uint64_t before = be.bytes_copied();
+  const kernels::SeqSpan child{0, 1, 0, 1};
+  Clock::time_point t0 = Clock::now();
+  ARBOR_RETURN_IF_ERROR(model.forward({{&tokens[static_cast<std::size_t>(context)], 1},
+                                       {&child, 1}, false},
+                                      *arena, &out));
+  const double child_s = seconds_since(t0);
+  const std::uint64_t copied = be.bytes_copied() - before;
+  const kernels::SeqSpan parent{0, 1, 0, 0};
+  t0 = Clock::now();
+  ARBOR_RETURN_IF_ERROR(model.forward({{&tokens[static_cast<std::size_t>(context) + 1], 1},
+                                       {&parent, 1}, false},
+                                      *arena, &out));
+  const double parent_s = seconds_since(t0);
+  return Json{{"context", context},
+              {"page_size", page},
+              {"fork_bytes_copied", copied},
+              {"whole_kv_bytes", std::int64_t{context} * per_token},
+              {"child_first_step_ms", std::round(child_s * 1e5) / 100},
+              {"parent_next_step_ms", std::round(parent_s * 1e5) / 100}};
+}
+
 Status run_bench(int argc, char** argv) {
   ARBOR_ASSIGN_OR_RETURN(Flags flags, Flags::parse(argc, argv, 2,
                                                    {{"--model", true},
@@ -105,15 +156,34 @@ Status run_bench(int argc, char** argv) {
                                                     {"--repeats", true},
                                                     {"--concurrency", true},
                                                     {"--rounds", true},
+                                                    {"--context", true},
                                                     {"--json", false}}));
   if (flags.positional().size() != 1) {
-    return Status::invalid_argument("usage: arbor bench decode|prefill|runtime --model DIR ...");
+    return Status::invalid_argument(
+        "usage: arbor bench decode|prefill|runtime|fork --model DIR ...");
   }
   const std::string mode = flags.positional()[0];
   if (mode == "runtime") return run_bench_runtime(flags);
+  if (mode == "fork") {
+    ARBOR_ASSIGN_OR_RETURN(std::string dir, flags.require("--model"));
+    ARBOR_ASSIGN_OR_RETURN(std::vector<std::int64_t> contexts,
+                           parse_int_list(flags.get("--context").value_or("2048,8192"),
+                                          "--context"));
+    ARBOR_ASSIGN_OR_RETURN(auto model, models::Model::open(dir));
+    Json results = Json::array();
+    for (std::int64_t ctx : contexts) {
+      if (ctx < 1 || ctx > (1 << 20)) {
+        return Status::invalid_argument("--context values must be in [1, 1048576]");
+      }
+      ARBOR_ASSIGN_OR_RETURN(Json r, bench_fork(*model, static_cast<std::int32_t>(ctx)));
+      results.push_back(std::move(r));
+    }
+    print_json_line(Json({{"bench", "fork"}, {"model", dir}, {"results", results}}).dump(1));
+    return Status();
+  }
   if (mode != "decode" && mode != "prefill") {
     return Status::invalid_argument("unknown bench '" + mode +
-                                    "' (expected decode, prefill or runtime)");
+                                    "' (expected decode, prefill, runtime or fork)");
   }
   ARBOR_ASSIGN_OR_RETURN(std::string dir, flags.require("--model"));
   const std::string backend_name = flags.get("--backend").value_or("cpu");

@@ -84,6 +84,9 @@ class Backend {
   virtual Status conv1d(const Conv1dArgs& args) = 0;
   virtual Status mamba1_scan(const Mamba1ScanArgs& args) = 0;
   virtual Status mamba2_scan(const Mamba2ScanArgs& args) = 0;
+  virtual Status silu_mul(const SiluMulArgs& args) = 0;
+  virtual Status paged_attention(const PagedAttentionArgs& args) = 0;
+  virtual Status kv_append(const KvAppendArgs& args) = 0;
   virtual Status log_softmax(const LogSoftmaxArgs& args) = 0;
   virtual Status sample(const SampleArgs& args) = 0;
 

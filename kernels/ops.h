@@ -45,9 +45,10 @@ struct EmbeddingArgs {
   Tensor table;                       // {n_vocab, n_embd}
   float* out = nullptr;               // {n_tokens, n_embd}
   std::int32_t n_tokens = 0;
+  float scale = 1.0f;                 // out = table[ids[t], :] * scale
 };
 
-// If `add` is set: residual += add. Then out = residual / rms(residual) * weight.
+// If `add` is set: residual += add * add_scale. Then out = residual / rms(residual) * weight.
 // (The pre-norm residual stream of Mamba blocks: one pass instead of two.)
 struct RmsNormArgs {
   const float* add = nullptr;  // {n_rows, n} or null
@@ -57,6 +58,7 @@ struct RmsNormArgs {
   std::int32_t n_rows = 0;
   std::int32_t n = 0;
   float eps = 1e-5f;
+  float add_scale = 1.0f;  // Granite's residual_multiplier
 };
 
 // Mamba-2's gated RMSNorm over groups of `group_size` channels:
@@ -75,7 +77,8 @@ struct GatedRmsNormArgs {
   float eps = 1e-5f;
 };
 
-// y = x * weight^T + bias   (x {n_rows, n_in}, weight {n_out, n_in} as stored by PyTorch)
+// y = alpha * (x * weight^T) + bias   (x {n_rows, n_in}, weight {n_out, n_in} as stored by
+// PyTorch)
 struct LinearArgs {
   const float* x = nullptr;
   std::int64_t ld_x = 0;
@@ -86,6 +89,17 @@ struct LinearArgs {
   std::int32_t n_rows = 0;
   std::int32_t n_in = 0;
   std::int32_t n_out = 0;
+  float alpha = 1.0f;
+};
+
+// SwiGLU's gate: out[r, i] = silu(x[r, i]) * x[r, n + i]   (x = [gate | up], as transformers'
+// chunk(2) of one projection).
+struct SiluMulArgs {
+  const float* x = nullptr;  // {n_rows, ld_x}, width 2 * n
+  std::int64_t ld_x = 0;
+  float* out = nullptr;      // {n_rows, n}
+  std::int32_t n_rows = 0;
+  std::int32_t n = 0;
 };
 
 // Causal depthwise conv1d over each sequence, continuing from its conv state:
@@ -159,6 +173,74 @@ struct Mamba2ScanArgs {
   const SeqSpan* seqs = nullptr;
   std::int32_t n_seqs = 0;
   StateRef state;
+};
+
+// ---- attention over a paged KV cache ----------------------------------------------------------
+//
+// K and V of the attention layers live in fixed-size pages (see kv_pages.h). A page holds
+// `page_size` consecutive tokens of one sequence for every attention layer; each sequence has a
+// page table (page ids in token order), so token j of a sequence is row j % page_size of page
+// table[j / page_size]. Pages are shared between sequences by reference count; the ops below
+// only read and write rows, never allocate.
+
+// Where one attention layer's K and V rows are inside every page of a page pool.
+// Row layout: {n_kv_head, head_dim} contiguous.
+struct KvPagesRef {
+  float* base = nullptr;         // page 0
+  std::int64_t page_stride = 0;  // floats per page
+  std::int64_t k_offset = 0;     // floats from a page's start to this layer's K rows
+  std::int64_t v_offset = 0;     // ... and V rows
+  std::int32_t page_size = 0;    // tokens per page
+  std::int64_t row = 0;          // floats per row (n_kv_head * head_dim)
+  float* k(std::int32_t page, std::int32_t i) const {
+    return base + page * page_stride + k_offset + i * row;
+  }
+  float* v(std::int32_t page, std::int32_t i) const {
+    return base + page * page_stride + v_offset + i * row;
+  }
+};
+
+// Causal grouped-query attention without position embedding, for packed variable-length
+// sequences continuing from a cached past (prefill: many new tokens; decode: one). For sequence
+// s with past length P = past_len[s] and its new token t (absolute position P + t), head h:
+//   out[t, h] = sum_{j <= P + t} softmax_j(scale * q[t, h] . k_j) v_j,  k_j, v_j of KV head
+//   h / (n_head / n_kv_head),
+// where k_j, v_j for j < P come from the pages of page_table row s, and for j >= P from the new
+// rows k, v (token P + i of the sequence is batch row seqs[s].start + i). Softmax in fp32 with
+// the row maximum subtracted; accumulation in double on the CPU.
+struct PagedAttentionArgs {
+  const float* q = nullptr;  // {n_tokens, ld_q}, width n_head * head_dim
+  std::int64_t ld_q = 0;
+  const float* k = nullptr;  // {n_tokens, ld_kv}, width n_kv_head * head_dim (the new tokens)
+  const float* v = nullptr;
+  std::int64_t ld_kv = 0;
+  float* out = nullptr;      // {n_tokens, n_head * head_dim}
+  std::int32_t n_head = 0;
+  std::int32_t n_kv_head = 0;  // REQUIRES: n_head % n_kv_head == 0
+  std::int32_t head_dim = 0;
+  float scale = 1.0f;
+  const SeqSpan* seqs = nullptr;
+  std::int32_t n_seqs = 0;
+  const std::int32_t* page_table = nullptr;  // {n_seqs, ld_page_table} page ids
+  std::int32_t ld_page_table = 0;
+  const std::int32_t* past_len = nullptr;    // {n_seqs} tokens already in the pages
+  KvPagesRef cache;
+};
+
+// Writes the new tokens' K and V rows into the pages: token P + i of sequence s (P =
+// past_len[s]) goes to row (P + i) % page_size of page page_table[s][(P + i) / page_size].
+// Sequences whose dst_slot is kNoSlot keep no state and are skipped. REQUIRES: the pages
+// written are owned by that sequence alone (copy-on-write done by the page pool beforehand).
+struct KvAppendArgs {
+  const float* k = nullptr;  // {n_tokens, ld_kv}
+  const float* v = nullptr;
+  std::int64_t ld_kv = 0;
+  const SeqSpan* seqs = nullptr;
+  std::int32_t n_seqs = 0;
+  const std::int32_t* page_table = nullptr;
+  std::int32_t ld_page_table = 0;
+  const std::int32_t* past_len = nullptr;
+  KvPagesRef cache;
 };
 
 }  // namespace arbor::kernels

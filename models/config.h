@@ -1,7 +1,9 @@
 // ModelConfig: the hyperparameters of a checkpoint's config.json that change the math.
 //
-// Supported model_type values: "mamba" (MambaForCausalLM) and "mamba2" (Mamba2ForCausalLM),
-// with the field names transformers uses. Fields specific to the architecture are required;
+// Supported model_type values: "mamba" (MambaForCausalLM), "mamba2" (Mamba2ForCausalLM) and
+// "granitemoehybrid" (GraniteMoeHybridForCausalLM, the dense Granite-4.0-H variant: Mamba-2 and
+// attention layers, each followed by a shared SwiGLU MLP), with the field names transformers
+// uses. Fields specific to the architecture are required;
 // fields inherited from transformers' base config (tie_word_embeddings, token ids) take its
 // defaults when absent, since save_pretrained leaves default values out.
 #pragma once
@@ -10,14 +12,18 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/json.h"
 #include "core/status.h"
 
 namespace arbor::models {
 
-enum class Arch { kMamba1, kMamba2 };
-std::string_view arch_name(Arch arch);  // "mamba", "mamba2"
+enum class Arch { kMamba1, kMamba2, kGraniteHybrid };
+std::string_view arch_name(Arch arch);  // "mamba", "mamba2", "granitemoehybrid"
+
+// What the sequence mixer of one layer is.
+enum class LayerKind : std::uint8_t { kMamba, kAttention };
 
 struct ModelConfig {
   Arch arch = Arch::kMamba2;
@@ -45,6 +51,18 @@ struct ModelConfig {
   float dt_max = 0.0f;        // +inf when unlimited
   bool norm_before_gate = false;
 
+  // Granite-4.0-H (granitemoehybrid). The Mamba-2 fields above come from its mamba_* fields.
+  std::vector<LayerKind> layer_kinds;  // layer_types; empty for pure Mamba models
+  std::int32_t n_attn_head = 0;        // num_attention_heads
+  std::int32_t n_kv_head = 0;          // num_key_value_heads
+  std::int32_t attn_head_dim = 0;      // head_dim (default hidden_size / num_attention_heads)
+  bool attention_bias = false;
+  std::int32_t mlp_inner = 0;          // shared_intermediate_size
+  float embedding_multiplier = 1.0f;
+  float attention_multiplier = 1.0f;   // the softmax scale (replaces 1/sqrt(head_dim))
+  float residual_multiplier = 1.0f;
+  float logits_scaling = 1.0f;         // logits are divided by it
+
   std::optional<std::int32_t> eos_token_id;
   std::optional<std::int32_t> bos_token_id;
 
@@ -53,6 +71,16 @@ struct ModelConfig {
   // Floats of recurrent state per sequence per layer.
   std::int64_t conv_state_floats() const { return std::int64_t{d_conv - 1} * conv_dim(); }
   std::int64_t ssm_state_floats() const;
+
+  bool is_hybrid() const { return arch == Arch::kGraniteHybrid; }
+  LayerKind layer_kind(std::int32_t layer) const {
+    return layer_kinds.empty() ? LayerKind::kMamba : layer_kinds[static_cast<std::size_t>(layer)];
+  }
+  std::int32_t n_layers_of(LayerKind kind) const;
+  // The ordinal of `layer` among the layers of its kind (its Mamba state or KV index).
+  std::int32_t index_in_kind(std::int32_t layer) const;
+  // Floats of K and V of one token in one attention layer.
+  std::int64_t kv_floats_per_token() const { return std::int64_t{2} * n_kv_head * attn_head_dim; }
 };
 
 // Parses a config.json; `where` (the file path) prefixes every error, which names the field.

@@ -1,5 +1,7 @@
 #include "models/model.h"
 
+#include <algorithm>
+#include <limits>
 #include <string>
 
 #include "core/file.h"
@@ -14,6 +16,7 @@ struct Model::Scratch {
   explicit Scratch(kernels::Backend& backend) : ws(backend) {}
   internal::Workspace ws;
   std::vector<std::int32_t> rows;  // token rows whose logits are wanted
+  std::vector<std::int32_t> page_table, past_len;  // hybrid: per sequence of the step
 };
 
 namespace {
@@ -25,6 +28,8 @@ enum ModelScratch : std::size_t {
   kMixerOut,
   kSelected,
   kLogits,
+  kMlpHidden,
+  kMlpAct,
 };
 }  // namespace
 
@@ -43,7 +48,63 @@ StatusOr<std::unique_ptr<Model>> Model::open(const std::string& dir, const Model
   ARBOR_ASSIGN_OR_RETURN(m->backend_, kernels::make_backend(options.device));
   ARBOR_ASSIGN_OR_RETURN(std::unique_ptr<Checkpoint> ckpt, Checkpoint::open(dir));
 
+  m->options_ = options;
+  if (options.kv_page_size < 1) {
+    return Status::invalid_argument("model options: kv_page_size must be >= 1");
+  }
   internal::WeightLoader loader(*ckpt, *m->backend_);
+  if (c.is_hybrid()) {
+    ARBOR_RETURN_IF_ERROR(m->load_hybrid(loader));
+    m->weight_buffers_ = loader.take_buffers();
+  } else {
+    ARBOR_RETURN_IF_ERROR(m->load_mamba(loader));
+    m->weight_buffers_ = loader.take_buffers();
+  }
+  const std::string tok_path = join_path(dir, "tokenizer.json");
+  if (file_exists(tok_path)) {
+    ARBOR_ASSIGN_OR_RETURN(m->tokenizer_, Tokenizer::from_file(tok_path));
+  }
+  m->scratch_ = std::make_unique<Scratch>(*m->backend_);
+  return m;
+}
+
+Status Model::load_hybrid(internal::WeightLoader& loader) {
+  const ModelConfig& c = config_;
+  ARBOR_ASSIGN_OR_RETURN(embedding_, loader.f32("model.embed_tokens.weight",
+                                                {c.vocab_size, c.n_embd}));
+  if (c.tie_word_embeddings && backend_->weight_dtype() == DType::kF32) {
+    lm_head_ = embedding_;
+  } else {
+    // Tied checkpoints may still carry lm_head.weight; untied ones must.
+    const std::string name = c.tie_word_embeddings && !loader.has("lm_head.weight")
+                                 ? "model.embed_tokens.weight"
+                                 : "lm_head.weight";
+    ARBOR_ASSIGN_OR_RETURN(lm_head_, loader.matrix(name, {c.vocab_size, c.n_embd}));
+  }
+  const std::int64_t mi = c.mlp_inner;
+  for (std::int32_t l = 0; l < c.n_layer; ++l) {
+    const std::string p = "model.layers." + std::to_string(l) + ".";
+    ARBOR_ASSIGN_OR_RETURN(Tensor in_norm, loader.f32(p + "input_layernorm.weight", {c.n_embd}));
+    ARBOR_ASSIGN_OR_RETURN(Tensor post_norm,
+                           loader.f32(p + "post_attention_layernorm.weight", {c.n_embd}));
+    ARBOR_ASSIGN_OR_RETURN(Tensor mlp_in,
+                           loader.matrix(p + "shared_mlp.input_linear.weight", {2 * mi, c.n_embd}));
+    ARBOR_ASSIGN_OR_RETURN(Tensor mlp_out,
+                           loader.matrix(p + "shared_mlp.output_linear.weight", {c.n_embd, mi}));
+    layer_norms_.push_back(in_norm);
+    post_norms_.push_back(post_norm);
+    mlp_in_.push_back(mlp_in);
+    mlp_out_.push_back(mlp_out);
+  }
+  ARBOR_ASSIGN_OR_RETURN(final_norm_, loader.f32("model.norm.weight", {c.n_embd}));
+  ARBOR_ASSIGN_OR_RETURN(mixer_, load_mamba2_mixer(c, loader));
+  ARBOR_ASSIGN_OR_RETURN(attention_, load_attention_mixer(c, loader));
+  return Status();
+}
+
+Status Model::load_mamba(internal::WeightLoader& loader) {
+  const ModelConfig& c = config_;
+  Model* m = this;
   const std::string emb_name =
       loader.has("backbone.embedding.weight") && !loader.has("backbone.embeddings.weight")
           ? "backbone.embedding.weight"
@@ -70,22 +131,42 @@ StatusOr<std::unique_ptr<Model>> Model::open(const std::string& dir, const Model
   } else {
     ARBOR_ASSIGN_OR_RETURN(m->mixer_, load_mamba2_mixer(c, loader));
   }
-  m->weight_buffers_ = loader.take_buffers();
-
-  const std::string tok_path = join_path(dir, "tokenizer.json");
-  if (file_exists(tok_path)) {
-    ARBOR_ASSIGN_OR_RETURN(m->tokenizer_, Tokenizer::from_file(tok_path));
-  }
-  m->scratch_ = std::make_unique<Scratch>(*m->backend_);
-  return m;
+  return Status();
 }
 
 std::int64_t Model::state_floats_per_slot() const {
-  return config_.n_layer * (config_.conv_state_floats() + config_.ssm_state_floats());
+  // At least one float, so that an all-attention hybrid still has slots to index pages by.
+  return std::max<std::int64_t>(1, config_.n_layers_of(LayerKind::kMamba) *
+                                       (config_.conv_state_floats() + config_.ssm_state_floats()));
 }
 
-StatusOr<std::unique_ptr<kernels::StateArena>> Model::make_state_arena(std::int32_t n_slots) const {
-  return kernels::StateArena::create(*backend_, n_slots, state_floats_per_slot());
+std::int64_t Model::kv_bytes_per_token() const {
+  return config_.n_layers_of(LayerKind::kAttention) * config_.kv_floats_per_token() *
+         static_cast<std::int64_t>(sizeof(float));
+}
+
+StatusOr<std::unique_ptr<kernels::StateArena>> Model::make_state_arena(
+    std::int32_t n_slots, std::int64_t kv_pages) const {
+  const std::int32_t n_attn = config_.n_layers_of(LayerKind::kAttention);
+  if (n_attn == 0) return kernels::StateArena::create(*backend_, n_slots, state_floats_per_slot());
+  kernels::KvLayout kv;
+  kv.n_layers = n_attn;
+  kv.n_kv_head = config_.n_kv_head;
+  kv.head_dim = config_.attn_head_dim;
+  kv.page_size = options_.kv_page_size;
+  if (kv_pages <= 0) {
+    constexpr std::int64_t kDefaultTokensPerSlot = 2048;
+    constexpr std::int64_t kDefaultMaxBytes = std::int64_t{1} << 30;
+    const std::int64_t page_bytes = kv.floats_per_page() * static_cast<std::int64_t>(sizeof(float));
+    kv_pages = std::min<std::int64_t>(
+        std::int64_t{n_slots} * ((kDefaultTokensPerSlot + kv.page_size - 1) / kv.page_size),
+        std::max<std::int64_t>(1, kDefaultMaxBytes / page_bytes));
+  }
+  if (kv_pages > std::numeric_limits<std::int32_t>::max()) {
+    return Status::invalid_argument("kv cache: too many pages (" + std::to_string(kv_pages) + ")");
+  }
+  kv.n_pages = static_cast<std::int32_t>(kv_pages);
+  return kernels::StateArena::create(*backend_, n_slots, state_floats_per_slot(), &kv);
 }
 
 Status Model::validate(const StepBatch& batch, const kernels::StateArena& states) const {
@@ -132,6 +213,7 @@ Status Model::validate(const StepBatch& batch, const kernels::StateArena& states
 
 Status Model::forward(const StepBatch& batch, kernels::StateArena& states, StepOutput* out) {
   ARBOR_RETURN_IF_ERROR(validate(batch, states));
+  if (config_.is_hybrid()) return forward_hybrid(batch, states, out);
   const ModelConfig& c = config_;
   kernels::Backend& be = *backend_;
   internal::Workspace& ws = scratch_->ws;
@@ -154,7 +236,102 @@ Status Model::forward(const StepBatch& batch, kernels::StateArena& states, StepO
   }
   ARBOR_RETURN_IF_ERROR(
       be.rms_norm({mixed, residual, final_norm_, normed, T, c.n_embd, c.norm_eps}));
+  return finish_step(batch, normed, out);
+}
 
+Status Model::forward_hybrid(const StepBatch& batch, kernels::StateArena& states,
+                             StepOutput* out) {
+  const ModelConfig& c = config_;
+  kernels::Backend& be = *backend_;
+  internal::Workspace& ws = scratch_->ws;
+  const auto T = static_cast<std::int32_t>(batch.tokens.size());
+  const auto n_seqs = static_cast<std::int32_t>(batch.seqs.size());
+  const std::int64_t hidden = std::int64_t{T} * c.n_embd;
+  ARBOR_ASSIGN_OR_RETURN(float* residual, ws.get(kResidual, hidden));
+  ARBOR_ASSIGN_OR_RETURN(float* normed, ws.get(kNormed, hidden));
+  ARBOR_ASSIGN_OR_RETURN(float* mixed, ws.get(kMixerOut, hidden));
+  ARBOR_ASSIGN_OR_RETURN(float* mlp_hidden, ws.get(kMlpHidden, std::int64_t{T} * 2 * c.mlp_inner));
+  ARBOR_ASSIGN_OR_RETURN(float* mlp_act, ws.get(kMlpAct, std::int64_t{T} * c.mlp_inner));
+
+  // KV pages: each sequence that keeps state gets src's pages shared into dst and room for its
+  // new tokens (copy-on-write of a shared, partly filled last page); one that keeps none reads
+  // src's pages. Then one flat page table for the step.
+  kernels::KvPagePool* kv = states.kv();
+  std::vector<std::int32_t>& table = scratch_->page_table;
+  std::vector<std::int32_t>& past = scratch_->past_len;
+  std::int32_t ld_table = 0;
+  if (kv != nullptr) {
+    past.assign(static_cast<std::size_t>(n_seqs), 0);
+    std::vector<std::int32_t> reads(static_cast<std::size_t>(n_seqs), kernels::kNoSlot);
+    for (std::int32_t s = 0; s < n_seqs; ++s) {
+      const kernels::SeqSpan& sp = batch.seqs[static_cast<std::size_t>(s)];
+      if (sp.dst_slot != kernels::kNoSlot) {
+        kv->share(sp.src_slot, sp.dst_slot);
+        ARBOR_RETURN_IF_ERROR(kv->reserve(sp.dst_slot, sp.n_tokens));
+        reads[static_cast<std::size_t>(s)] = sp.dst_slot;
+      } else {
+        reads[static_cast<std::size_t>(s)] = sp.src_slot;
+      }
+      if (reads[static_cast<std::size_t>(s)] != kernels::kNoSlot) {
+        const std::int32_t r = reads[static_cast<std::size_t>(s)];
+        past[static_cast<std::size_t>(s)] = static_cast<std::int32_t>(kv->length(r));
+        ld_table = std::max(ld_table, static_cast<std::int32_t>(kv->pages(r).size()));
+      }
+    }
+    ld_table = std::max(ld_table, 1);
+    table.assign(static_cast<std::size_t>(n_seqs) * static_cast<std::size_t>(ld_table), 0);
+    for (std::int32_t s = 0; s < n_seqs; ++s) {
+      const std::int32_t r = reads[static_cast<std::size_t>(s)];
+      if (r == kernels::kNoSlot) continue;
+      const std::vector<std::int32_t>& pages = kv->pages(r);
+      std::copy(pages.begin(), pages.end(),
+                table.begin() + static_cast<std::ptrdiff_t>(s) * ld_table);
+    }
+  } else if (c.n_layers_of(LayerKind::kAttention) > 0) {
+    return Status::invalid_argument(
+        "forward: the state arena has no KV pages (make it with Model::make_state_arena)");
+  }
+
+  // residual {T, n_embd} = embedding[tokens] * embedding_multiplier
+  ARBOR_RETURN_IF_ERROR(
+      be.embedding({batch.tokens.data(), embedding_, residual, T, c.embedding_multiplier}));
+  MixerInput in{normed, mixed, T, batch.seqs.data(), n_seqs, &states,
+                kv != nullptr ? table.data() : nullptr, ld_table,
+                kv != nullptr ? past.data() : nullptr};
+  const float rm = c.residual_multiplier;
+  for (std::int32_t l = 0; l < c.n_layer; ++l) {
+    const auto li = static_cast<std::size_t>(l);
+    // residual += rm * (MLP output of layer l-1); normed = input_layernorm(residual)
+    ARBOR_RETURN_IF_ERROR(be.rms_norm({l == 0 ? nullptr : mixed, residual, layer_norms_[li],
+                                       normed, T, c.n_embd, c.norm_eps, rm}));
+    Mixer& mixer = c.layer_kind(l) == LayerKind::kAttention ? *attention_ : *mixer_;
+    ARBOR_RETURN_IF_ERROR(mixer.forward(l, in, be, ws));
+    // residual += rm * mixer output; normed = post_attention_layernorm(residual)
+    ARBOR_RETURN_IF_ERROR(
+        be.rms_norm({mixed, residual, post_norms_[li], normed, T, c.n_embd, c.norm_eps, rm}));
+    // Shared SwiGLU MLP: mixed = output_linear(silu(gate) * up), [gate | up] = input_linear(x)
+    const std::int32_t mi = c.mlp_inner;
+    ARBOR_RETURN_IF_ERROR(be.linear({normed, c.n_embd, mlp_in_[li], nullptr, mlp_hidden, 2 * mi,
+                                     T, c.n_embd, 2 * mi}));
+    ARBOR_RETURN_IF_ERROR(be.silu_mul({mlp_hidden, 2 * mi, mlp_act, T, mi}));
+    ARBOR_RETURN_IF_ERROR(
+        be.linear({mlp_act, mi, mlp_out_[li], nullptr, mixed, c.n_embd, T, mi, c.n_embd}));
+  }
+  ARBOR_RETURN_IF_ERROR(
+      be.rms_norm({mixed, residual, final_norm_, normed, T, c.n_embd, c.norm_eps, rm}));
+  if (kv != nullptr) {
+    for (const kernels::SeqSpan& sp : batch.seqs) {
+      if (sp.dst_slot != kernels::kNoSlot) kv->advance(sp.dst_slot, sp.n_tokens);
+    }
+  }
+  return finish_step(batch, normed, out);
+}
+
+Status Model::finish_step(const StepBatch& batch, float* normed, StepOutput* out) {
+  const ModelConfig& c = config_;
+  kernels::Backend& be = *backend_;
+  internal::Workspace& ws = scratch_->ws;
+  const auto T = static_cast<std::int32_t>(batch.tokens.size());
   // Rows whose logits are wanted.
   std::vector<std::int32_t>& rows = scratch_->rows;
   rows.clear();
@@ -174,8 +351,9 @@ Status Model::forward(const StepBatch& batch, kernels::StateArena& states, StepO
     selected = gathered;
   }
   ARBOR_ASSIGN_OR_RETURN(float* logits, ws.get(kLogits, std::int64_t{n_rows} * c.vocab_size));
+  // Granite divides the logits by logits_scaling (1 for the other architectures).
   ARBOR_RETURN_IF_ERROR(be.linear({selected, c.n_embd, lm_head_, nullptr, logits, c.vocab_size,
-                                   n_rows, c.n_embd, c.vocab_size}));
+                                   n_rows, c.n_embd, c.vocab_size, 1.0f / c.logits_scaling}));
   out->logits.resize(static_cast<std::size_t>(n_rows) * c.vocab_size);
   ARBOR_RETURN_IF_ERROR(be.download(out->logits.data(), ws.buffer(kLogits), 0,
                                     out->logits.size() * sizeof(float)));

@@ -1,5 +1,6 @@
-// Model: a Mamba-1 or Mamba-2 language model loaded from a Hugging Face checkpoint folder
-// (config.json, model.safetensors or shards, optionally tokenizer.json), run through a backend.
+// Model: a Mamba-1, Mamba-2 or Granite-4.0-H hybrid (Mamba-2 + attention) language model loaded
+// from a Hugging Face checkpoint folder (config.json, model.safetensors or shards, optionally
+// tokenizer.json), run through a backend.
 //
 // The model holds weights only. Every sequence's recurrent state lives in a StateArena slot
 // outside the model, and forward() takes, for each sequence of a packed batch, the slot it
@@ -25,6 +26,7 @@ namespace arbor::models {
 
 struct ModelOptions {
   kernels::DeviceKind device = kernels::DeviceKind::kCpu;
+  std::int32_t kv_page_size = 16;  // tokens per KV page (hybrid models)
 };
 
 // One forward step over the tokens of several sequences packed back to back.
@@ -45,6 +47,9 @@ struct StepOutput {
 };
 
 class Mixer;
+namespace internal {
+class WeightLoader;
+}
 
 class Model {
  public:
@@ -61,9 +66,15 @@ class Model {
   const Tokenizer* tokenizer() const { return tokenizer_.get(); }
   const std::string& dir() const { return dir_; }
 
-  // Floats of recurrent state one sequence needs (conv + ssm for every layer).
+  // Floats of recurrent state one sequence needs (conv + ssm for every Mamba layer).
   std::int64_t state_floats_per_slot() const;
-  StatusOr<std::unique_ptr<kernels::StateArena>> make_state_arena(std::int32_t n_slots) const;
+  // Hybrid models: bytes of K/V one token takes in all attention layers (0 otherwise).
+  std::int64_t kv_bytes_per_token() const;
+  std::int32_t kv_page_size() const { return options_.kv_page_size; }
+  // A state arena of n_slots slots; for a hybrid also a KV page pool of kv_pages pages of
+  // kv_page_size tokens (0: room for 2,048 tokens per slot, at most 1 GiB).
+  StatusOr<std::unique_ptr<kernels::StateArena>> make_state_arena(std::int32_t n_slots,
+                                                                  std::int64_t kv_pages = 0) const;
 
   // Runs one step. Returns InvalidArgument for a malformed batch and OutOfRange for a token id
   // outside [0, vocab_size) or a slot outside the arena.
@@ -72,6 +83,12 @@ class Model {
  private:
   Model() = default;
   Status validate(const StepBatch& batch, const kernels::StateArena& states) const;
+  Status load_mamba(internal::WeightLoader& loader);
+  Status load_hybrid(internal::WeightLoader& loader);
+  Status forward_hybrid(const StepBatch& batch, kernels::StateArena& states, StepOutput* out);
+  // Shared tail of a step: the rows whose logits are wanted, lm_head, downloads. `normed` holds
+  // the final-normed hidden states of every token.
+  Status finish_step(const StepBatch& batch, float* normed, StepOutput* out);
 
   std::string dir_;
   ModelConfig config_;
@@ -82,7 +99,13 @@ class Model {
   Tensor lm_head_;                // {vocab_size, n_embd} (the embedding when tied)
   std::vector<Tensor> layer_norms_;  // n_layer x {n_embd}
   Tensor final_norm_;             // {n_embd}
-  std::unique_ptr<Mixer> mixer_;
+  std::unique_ptr<Mixer> mixer_;     // the Mamba layers
+  // Granite-4.0-H
+  ModelOptions options_;
+  std::unique_ptr<Mixer> attention_;  // the attention layers
+  std::vector<Tensor> post_norms_;    // n_layer x {n_embd} (post_attention_layernorm)
+  std::vector<Tensor> mlp_in_;        // n_layer x {2 * mlp_inner, n_embd} ([gate | up])
+  std::vector<Tensor> mlp_out_;       // n_layer x {n_embd, mlp_inner}
   struct Scratch;
   std::unique_ptr<Scratch> scratch_;
 };

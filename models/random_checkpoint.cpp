@@ -11,7 +11,57 @@
 
 namespace arbor::models {
 
+namespace {
+
+// GraniteMoeHybridForCausalLM's tensors (dense: the shared MLP, no experts).
+std::vector<TensorSpec> granite_hybrid_specs(const ModelConfig& c) {
+  const std::int64_t di = c.d_inner;
+  const std::int64_t nq = std::int64_t{c.n_attn_head} * c.attn_head_dim;
+  const std::int64_t nkv = std::int64_t{c.n_kv_head} * c.attn_head_dim;
+  std::vector<TensorSpec> specs = {{"model.embed_tokens.weight", {c.vocab_size, c.n_embd}}};
+  for (std::int32_t l = 0; l < c.n_layer; ++l) {
+    const std::string p = "model.layers." + std::to_string(l) + ".";
+    specs.push_back({p + "input_layernorm.weight", {c.n_embd}});
+    if (c.layer_kind(l) == LayerKind::kMamba) {
+      const std::string m = p + "mamba.";
+      const std::int64_t n_in_proj = di + c.conv_dim() + c.n_head;
+      specs.push_back({m + "in_proj.weight", {n_in_proj, c.n_embd}});
+      if (c.use_bias) specs.push_back({m + "in_proj.bias", {n_in_proj}});
+      specs.push_back({m + "conv1d.weight", {c.conv_dim(), 1, c.d_conv}});
+      if (c.use_conv_bias) specs.push_back({m + "conv1d.bias", {c.conv_dim()}});
+      specs.push_back({m + "dt_bias", {c.n_head}});
+      specs.push_back({m + "A_log", {c.n_head}});
+      specs.push_back({m + "D", {c.n_head}});
+      specs.push_back({m + "norm.weight", {di}});
+      specs.push_back({m + "out_proj.weight", {c.n_embd, di}});
+      if (c.use_bias) specs.push_back({m + "out_proj.bias", {c.n_embd}});
+    } else {
+      const std::string a = p + "self_attn.";
+      specs.push_back({a + "q_proj.weight", {nq, c.n_embd}});
+      specs.push_back({a + "k_proj.weight", {nkv, c.n_embd}});
+      specs.push_back({a + "v_proj.weight", {nkv, c.n_embd}});
+      specs.push_back({a + "o_proj.weight", {c.n_embd, nq}});
+      if (c.attention_bias) {
+        specs.push_back({a + "q_proj.bias", {nq}});
+        specs.push_back({a + "k_proj.bias", {nkv}});
+        specs.push_back({a + "v_proj.bias", {nkv}});
+        specs.push_back({a + "o_proj.bias", {c.n_embd}});
+      }
+    }
+    specs.push_back({p + "post_attention_layernorm.weight", {c.n_embd}});
+    specs.push_back(
+        {p + "shared_mlp.input_linear.weight", {2 * std::int64_t{c.mlp_inner}, c.n_embd}});
+    specs.push_back({p + "shared_mlp.output_linear.weight", {c.n_embd, c.mlp_inner}});
+  }
+  specs.push_back({"model.norm.weight", {c.n_embd}});
+  if (!c.tie_word_embeddings) specs.push_back({"lm_head.weight", {c.vocab_size, c.n_embd}});
+  return specs;
+}
+
+}  // namespace
+
 std::vector<TensorSpec> checkpoint_tensor_specs(const ModelConfig& c) {
+  if (c.is_hybrid()) return granite_hybrid_specs(c);
   const std::int64_t di = c.d_inner;
   std::vector<TensorSpec> specs = {{"backbone.embeddings.weight", {c.vocab_size, c.n_embd}}};
   for (std::int32_t l = 0; l < c.n_layer; ++l) {
@@ -65,7 +115,8 @@ std::vector<float> random_values(const TensorSpec& spec, Rng& rng) {
     }
   } else if (ends_with(n, ".bias")) {
     for (float& x : v) x = 0.0f;
-  } else if (ends_with(n, "embeddings.weight") || ends_with(n, "lm_head.weight")) {
+  } else if (ends_with(n, "embeddings.weight") || ends_with(n, "embed_tokens.weight") ||
+             ends_with(n, "lm_head.weight")) {
     for (float& x : v) x = static_cast<float>(0.02 * rng.normal());
   } else {
     const std::int64_t fan_in = spec.shape[spec.shape.rank() - 1];

@@ -18,7 +18,8 @@ struct TensorSpec {
   Shape shape;
 };
 
-// Every tensor a checkpoint of `config` holds, with transformers' names and shapes.
+// Every tensor a checkpoint of `config` holds, with transformers' names and shapes (Mamba,
+// Mamba2 or the dense GraniteMoeHybrid).
 std::vector<TensorSpec> checkpoint_tensor_specs(const ModelConfig& config);
 
 // Writes config.json (a copy of `config_json`) and model.safetensors with random weights drawn

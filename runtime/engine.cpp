@@ -43,7 +43,9 @@ Json Metrics::to_json() const {
           {"bytes_copied", bytes_copied}, {"spills", spills},
           {"restores", restores},       {"drops", drops},
           {"recomputes", recomputes},   {"slots", slots},
-          {"free_slots", free_slots}};
+          {"free_slots", free_slots},   {"kv_pages", kv_pages},
+          {"kv_pages_used", kv_pages_used}, {"kv_cow_copies", kv_cow_copies},
+          {"kv_cow_bytes", kv_cow_bytes}};
 }
 
 // ---- Engine ------------------------------------------------------------------------------------
@@ -69,7 +71,19 @@ StatusOr<std::unique_ptr<Engine>> Engine::create(std::unique_ptr<models::Model> 
         "engine: the state budget holds " + std::to_string(n_slots) + " slot(s) of " +
         std::to_string(slot_bytes) + " bytes; at least 2 are needed");
   }
-  ARBOR_ASSIGN_OR_RETURN(auto arena, model->make_state_arena(n_slots));
+  std::int64_t kv_pages = 0;
+  if (model->kv_bytes_per_token() > 0) {
+    const std::int64_t page_bytes =
+        model->kv_bytes_per_token() * model->kv_page_size();
+    kv_pages = static_cast<std::int64_t>(options.kv_budget_bytes) / page_bytes;
+    if (kv_pages < n_slots) {
+      return Status::resource_exhausted(
+          "engine: the KV budget holds " + std::to_string(kv_pages) + " page(s) of " +
+          std::to_string(page_bytes) + " bytes; at least one per slot (" +
+          std::to_string(n_slots) + ") is needed");
+    }
+  }
+  ARBOR_ASSIGN_OR_RETURN(auto arena, model->make_state_arena(n_slots, kv_pages));
   auto pool = std::make_shared<internal::StatePool>(std::move(arena), options.host_spill_bytes);
   ARBOR_ASSIGN_OR_RETURN(e->heads_, load_value_heads(model->dir(), model->config().n_embd));
   e->model_ = std::move(model);

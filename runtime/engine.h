@@ -53,6 +53,9 @@ struct EngineOptions {
   std::int32_t max_batch_seqs = 256;    // sequences per step
   std::int32_t max_batch_tokens = 1024;  // tokens per step (a soft limit: a long score goes whole)
   std::int32_t prefill_chunk = 256;     // tokens of one prefill per step
+  // Hybrid models: device memory for the KV pages of the attention layers (pages of the model's
+  // kv_page_size tokens, shared between sequences by reference count; see kernels/kv_pages.h).
+  std::size_t kv_budget_bytes = std::size_t{512} << 20;
 };
 
 using Clock = std::chrono::steady_clock;
@@ -96,6 +99,11 @@ struct Metrics {
   std::uint64_t recomputes = 0;    // states rebuilt by prefilling from an ancestor
   std::int32_t slots = 0;
   std::int32_t free_slots = 0;
+  // Hybrid models (0 otherwise): KV pages, those referenced now, and copy-on-write copies.
+  std::int32_t kv_pages = 0;
+  std::int32_t kv_pages_used = 0;
+  std::uint64_t kv_cow_copies = 0;
+  std::uint64_t kv_cow_bytes = 0;
   Json to_json() const;
 };
 

@@ -156,8 +156,18 @@ void Scheduler::finish_generate(Job& job, Deliveries& out) {
   });
 }
 
+void Scheduler::snapshot_kv() const {
+  pool_->flush_releases();
+  if (const kernels::KvPagePool* kv = pool_->arena().kv()) {
+    kv_pages_used_ = kv->pages_in_use();
+    kv_cow_copies_ = kv->counters().cow_copies;
+    kv_cow_bytes_ = kv->counters().cow_bytes;
+  }
+}
+
 Status Scheduler::plan(std::vector<Item>& items, Deliveries& out) {
   const Clock::time_point now = Clock::now();
+  pool_->flush_releases();
   for (auto& job : jobs_) {
     if (job->done) continue;
     if (job->cancel && job->cancel->load()) {
@@ -432,12 +442,14 @@ void Scheduler::run() {
     batch_hist_[static_cast<std::int32_t>(items.size())]++;
     batch_seq_total_ += items.size();
     output.want_hidden = want_hidden;
+    in_step_ = true;
     lock.unlock();
     deliver(out);
     const Clock::time_point t0 = Clock::now();
     Status fs = model_.forward({tokens, spans, false, logit_rows}, pool_->arena(), &output);
     const double dt = std::chrono::duration<double>(Clock::now() - t0).count();
     lock.lock();
+    in_step_ = false;
     busy_s_ += dt;
     for (SeqNode* n : pinned_) n->pins--;
     pinned_.clear();
@@ -490,6 +502,14 @@ Metrics Scheduler::metrics() const {
   m.recomputes = recomputes_;
   m.slots = pool_->n_slots();
   m.free_slots = pool_->free_slots();
+  if (const kernels::KvPagePool* kv = pool_->arena().kv()) {
+    // The page pool may only be read while no step runs; otherwise the last snapshot.
+    if (!in_step_) snapshot_kv();
+    m.kv_pages = kv->layout().n_pages;
+    m.kv_pages_used = kv_pages_used_;
+    m.kv_cow_copies = kv_cow_copies_;
+    m.kv_cow_bytes = kv_cow_bytes_;
+  }
   return m;
 }
 

@@ -66,10 +66,10 @@ std::int32_t StatePool::resident_nodes() const {
 
 Status StatePool::evict(SeqNode* node) {
   const std::int32_t slot = node->slot;
-  const std::size_t bytes = arena_->bytes_per_slot();
+  // A hybrid's slot state includes its KV pages, so its host size varies with its length.
+  const std::size_t bytes = static_cast<std::size_t>(arena_->host_floats(slot)) * sizeof(float);
   if (host_bytes_ + bytes <= host_budget_bytes_) {
-    node->spilled.resize(static_cast<std::size_t>(arena_->floats_per_slot()));
-    ARBOR_RETURN_IF_ERROR(arena_->read_slot(slot, node->spilled.data()));
+    ARBOR_RETURN_IF_ERROR(arena_->read_slot(slot, &node->spilled));
     node->state = StateKind::kSpilled;
     host_bytes_ += bytes;
     counters_.spills++;
@@ -80,11 +80,21 @@ Status StatePool::evict(SeqNode* node) {
   }
   node->slot = kernels::kNoSlot;
   owner_[static_cast<std::size_t>(slot)] = nullptr;
+  arena_->release_slot(slot);
   free_.push_back(slot);
   return Status();
 }
 
+void StatePool::flush_releases() {
+  for (std::int32_t slot : pending_release_) {
+    arena_->release_slot(slot);
+    free_.push_back(slot);
+  }
+  pending_release_.clear();
+}
+
 StatusOr<std::optional<std::int32_t>> StatePool::acquire() {
+  flush_releases();
   if (free_.empty()) {
     SeqNode* victim = nullptr;
     for (SeqNode* n : owner_) {
@@ -102,6 +112,7 @@ StatusOr<std::optional<std::int32_t>> StatePool::acquire() {
 
 void StatePool::release(std::int32_t slot) {
   ARBOR_CHECK(owner_[static_cast<std::size_t>(slot)] == nullptr) << "releasing an owned slot";
+  arena_->release_slot(slot);
   free_.push_back(slot);
 }
 
@@ -117,8 +128,12 @@ StatusOr<bool> StatePool::restore(SeqNode* node) {
   ARBOR_CHECK(node->state == StateKind::kSpilled);
   ARBOR_ASSIGN_OR_RETURN(std::optional<std::int32_t> slot, acquire());
   if (!slot) return false;
-  ARBOR_RETURN_IF_ERROR(arena_->write_slot(*slot, node->spilled.data()));
-  host_bytes_ -= arena_->bytes_per_slot();
+  Status written = arena_->write_slot(*slot, node->spilled);
+  if (!written.ok()) {
+    release(*slot);
+    return written;
+  }
+  host_bytes_ -= node->spilled.size() * sizeof(float);
   node->spilled = {};
   attach(node, *slot);
   counters_.restores++;
@@ -128,9 +143,14 @@ StatusOr<bool> StatePool::restore(SeqNode* node) {
 void StatePool::forget(SeqNode* node) {
   if (node->state == StateKind::kSlot) {
     owner_[static_cast<std::size_t>(node->slot)] = nullptr;
-    free_.push_back(node->slot);
+    if (arena_->kv() != nullptr) {
+      pending_release_.push_back(node->slot);  // a step may be using the page pool right now
+    } else {
+      free_.push_back(node->slot);
+    }
   } else if (node->state == StateKind::kSpilled) {
-    host_bytes_ -= arena_->bytes_per_slot();
+    host_bytes_ -= node->spilled.size() * sizeof(float);
+    node->spilled = {};
   }
   node->state = StateKind::kNone;
   node->slot = kernels::kNoSlot;

@@ -55,6 +55,11 @@ class CpuBackend final : public Backend {
   Status conv1d(const Conv1dArgs& a) override { return run(conv1d_ref, a); }
   Status mamba1_scan(const Mamba1ScanArgs& a) override { return run(mamba1_scan_ref, a); }
   Status mamba2_scan(const Mamba2ScanArgs& a) override { return run(mamba2_scan_ref, a); }
+  Status silu_mul(const SiluMulArgs& a) override { return run(silu_mul_ref, a); }
+  Status paged_attention(const PagedAttentionArgs& a) override {
+    return run(paged_attention_ref, a);
+  }
+  Status kv_append(const KvAppendArgs& a) override { return run(kv_append_ref, a); }
   Status log_softmax(const LogSoftmaxArgs& a) override { return run(log_softmax_ref, a); }
   Status sample(const SampleArgs& a) override { return run(sample_ref, a); }
 

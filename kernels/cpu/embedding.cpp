@@ -12,7 +12,11 @@ void embedding_ref(const EmbeddingArgs& args) {
   for (std::int32_t t = 0; t < args.n_tokens; ++t) {
     const std::int32_t id = args.ids[t];
     ARBOR_CHECK(id >= 0 && id < n_vocab) << "token id " << id << " outside [0, " << n_vocab << ")";
-    std::memcpy(args.out + t * n_embd, table + id * n_embd, sizeof(float) * n_embd);
+    float* out = args.out + t * n_embd;
+    std::memcpy(out, table + id * n_embd, sizeof(float) * n_embd);
+    if (args.scale != 1.0f) {
+      for (std::int64_t i = 0; i < n_embd; ++i) out[i] *= args.scale;
+    }
   }
 }
 

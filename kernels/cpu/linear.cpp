@@ -1,4 +1,4 @@
-// Linear layer y = x W^T + b through OpenBLAS (sgemv for one row, sgemm otherwise).
+// Linear layer y = alpha * x W^T + b through OpenBLAS (sgemv for one row, sgemm otherwise).
 // fp32 throughout; BLAS accumulation order differs from PyTorch's, within 1e-6 relative.
 #include <cblas.h>
 
@@ -13,11 +13,11 @@ void linear_ref(const LinearArgs& args) {
       << args.n_out;
   if (args.n_rows == 0) return;
   if (args.n_rows == 1) {
-    cblas_sgemv(CblasRowMajor, CblasNoTrans, args.n_out, args.n_in, 1.0f, w, args.n_in, args.x, 1,
-                0.0f, args.y, 1);
+    cblas_sgemv(CblasRowMajor, CblasNoTrans, args.n_out, args.n_in, args.alpha, w, args.n_in,
+                args.x, 1, 0.0f, args.y, 1);
   } else {
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, args.n_rows, args.n_out, args.n_in, 1.0f,
-                args.x, static_cast<int>(args.ld_x), w, args.n_in, 0.0f, args.y,
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, args.n_rows, args.n_out, args.n_in,
+                args.alpha, args.x, static_cast<int>(args.ld_x), w, args.n_in, 0.0f, args.y,
                 static_cast<int>(args.ld_y));
   }
   if (args.bias != nullptr) {

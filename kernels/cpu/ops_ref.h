@@ -25,6 +25,9 @@ void linear_ref(const LinearArgs& args);
 void conv1d_ref(const Conv1dArgs& args);
 void mamba1_scan_ref(const Mamba1ScanArgs& args);
 void mamba2_scan_ref(const Mamba2ScanArgs& args);
+void silu_mul_ref(const SiluMulArgs& args);
+void paged_attention_ref(const PagedAttentionArgs& args);
+void kv_append_ref(const KvAppendArgs& args);
 void log_softmax_ref(const LogSoftmaxArgs& args);
 void sample_ref(const SampleArgs& args);
 

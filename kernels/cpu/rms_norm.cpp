@@ -14,7 +14,11 @@ void rms_norm_ref(const RmsNormArgs& args) {
     float* res = args.residual + static_cast<std::int64_t>(r) * n;
     if (args.add != nullptr) {
       const float* a = args.add + static_cast<std::int64_t>(r) * n;
-      for (std::int32_t i = 0; i < n; ++i) res[i] += a[i];
+      if (args.add_scale == 1.0f) {
+        for (std::int32_t i = 0; i < n; ++i) res[i] += a[i];
+      } else {
+        for (std::int32_t i = 0; i < n; ++i) res[i] += a[i] * args.add_scale;
+      }
     }
     double ss = 0.0;
     for (std::int32_t i = 0; i < n; ++i) ss += static_cast<double>(res[i]) * res[i];

@@ -1,4 +1,5 @@
-// Mamba-2 mixer (transformers Mamba2Mixer): in_proj -> [z | xBC | dt]; causal conv + SiLU over
+// Mamba-2 mixer (transformers Mamba2Mixer, and GraniteMoeHybridMambaLayer, the same math):
+// in_proj -> [z | xBC | dt]; causal conv + SiLU over
 // xBC -> [x | B | C]; SSD state update with D skip; gated RMSNorm with z; out_proj.
 #include <cmath>
 #include <string>
@@ -117,7 +118,9 @@ StatusOr<std::unique_ptr<Mixer>> load_mamba2_mixer(const ModelConfig& c,
   const std::int64_t n_proj = di + conv_dim + c.n_head;
   std::vector<Mamba2Layer> layers(static_cast<std::size_t>(c.n_layer));
   for (std::int32_t l = 0; l < c.n_layer; ++l) {
-    const std::string p = "backbone.layers." + std::to_string(l) + ".mixer.";
+    if (c.layer_kind(l) != LayerKind::kMamba) continue;
+    const std::string p = c.is_hybrid() ? "model.layers." + std::to_string(l) + ".mamba."
+                                        : "backbone.layers." + std::to_string(l) + ".mixer.";
     Mamba2Layer& w = layers[static_cast<std::size_t>(l)];
     ARBOR_ASSIGN_OR_RETURN(w.in_proj, loader.matrix(p + "in_proj.weight", {n_proj, c.n_embd}));
     if (c.use_bias) {

@@ -1,6 +1,6 @@
 // Mixer: the sequence-mixing half of every layer of one architecture (a Mamba-1 or Mamba-2
-// block's mixer). The model runs the shared parts (embedding, pre-norms, residual stream, final
-// norm, lm_head) and calls the mixer of each layer in between.
+// block's mixer, or a hybrid's attention). The model runs the shared parts (embedding, norms,
+// residual stream, MLPs, final norm, lm_head) and calls the mixer of each layer in between.
 #pragma once
 
 #include <cstdint>
@@ -22,6 +22,11 @@ struct MixerInput {
   const kernels::SeqSpan* seqs = nullptr;
   std::int32_t n_seqs = 0;
   kernels::StateArena* states = nullptr;
+  // Attention layers: per sequence, the page table its K/V is read from and appended to
+  // ({n_seqs, ld_page_table}) and the tokens already there.
+  const std::int32_t* page_table = nullptr;
+  std::int32_t ld_page_table = 0;
+  const std::int32_t* past_len = nullptr;
 };
 
 class Mixer {
@@ -32,9 +37,10 @@ class Mixer {
                          internal::Workspace& ws) = 0;
 };
 
-// Where layer `layer`'s conv and ssm state start inside a slot (floats).
+// Where Mamba layer `layer`'s conv and ssm state start inside a slot (floats). Only Mamba
+// layers have state in the slot; a hybrid's attention layers keep theirs in KV pages.
 inline std::int64_t conv_state_offset(const ModelConfig& c, std::int32_t layer) {
-  return layer * (c.conv_state_floats() + c.ssm_state_floats());
+  return c.index_in_kind(layer) * (c.conv_state_floats() + c.ssm_state_floats());
 }
 inline std::int64_t ssm_state_offset(const ModelConfig& c, std::int32_t layer) {
   return conv_state_offset(c, layer) + c.conv_state_floats();
@@ -43,7 +49,13 @@ inline std::int64_t ssm_state_offset(const ModelConfig& c, std::int32_t layer) {
 // Loads the mixers' weights (transformers names: backbone.layers.{i}.mixer.*).
 StatusOr<std::unique_ptr<Mixer>> load_mamba1_mixer(const ModelConfig& config,
                                                    internal::WeightLoader& loader);
+// Mamba-2 mixers of every Mamba layer (backbone.layers.{i}.mixer.*, or model.layers.{i}.mamba.*
+// for granitemoehybrid).
 StatusOr<std::unique_ptr<Mixer>> load_mamba2_mixer(const ModelConfig& config,
                                                    internal::WeightLoader& loader);
+// Granite-4.0-H's attention layers (model.layers.{i}.self_attn.{q,k,v,o}_proj): GQA without
+// position embedding over the KV pages of the state arena.
+StatusOr<std::unique_ptr<Mixer>> load_attention_mixer(const ModelConfig& config,
+                                                      internal::WeightLoader& loader);
 
 }  // namespace arbor::models

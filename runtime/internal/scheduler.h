@@ -104,6 +104,12 @@ class Scheduler {
   std::vector<std::unique_ptr<Job>> jobs_;     // scheduler thread only
   std::vector<SeqNode*> pinned_;               // nodes pinned for the current step
   bool stop_ = false;                          // guarded by pool_->mutex()
+  bool in_step_ = false;  // a forward pass is running (mutex released); guarded by the mutex
+  // KV page figures as of the last time no step was running; guarded by the mutex.
+  mutable std::int32_t kv_pages_used_ = 0;
+  mutable std::uint64_t kv_cow_copies_ = 0, kv_cow_bytes_ = 0;
+  // Frees queued slots and reads the page pool. REQUIRES: mutex held, no step running.
+  void snapshot_kv() const;
   std::uint64_t step_ = 0;
   std::size_t rotate_ = 0;  // rotates prefill order across steps (no starvation)
 

@@ -43,9 +43,15 @@ class StatePool {
   void attach(SeqNode* node, std::int32_t slot);
   // Brings a spilled node's state back into a slot; false when no slot could be found.
   StatusOr<bool> restore(SeqNode* node);
-  // Called by ~SeqNode: frees whatever the node holds.
+  // Called by ~SeqNode (on any thread, possibly while a step runs): frees whatever the node
+  // holds. A slot with KV pages is only queued: its pages are released by flush_releases().
   void forget(SeqNode* node);
-  std::int32_t free_slots() const { return static_cast<std::int32_t>(free_.size()); }
+  // Releases the KV pages of the slots forget() queued and frees those slots. REQUIRES: no step
+  // is running (the page pool is not thread-safe; steps run with the mutex released).
+  void flush_releases();
+  std::int32_t free_slots() const {
+    return static_cast<std::int32_t>(free_.size() + pending_release_.size());
+  }
   std::int32_t resident_nodes() const;
   const PoolCounters& counters() const { return counters_; }
 
@@ -57,6 +63,7 @@ class StatePool {
   std::size_t host_budget_bytes_;
   std::size_t host_bytes_ = 0;
   std::vector<std::int32_t> free_;
+  std::vector<std::int32_t> pending_release_;  // freed slots whose KV pages are still held
   std::vector<SeqNode*> owner_;  // per slot: the owning node, or null (free or working)
   PoolCounters counters_;
 };
