@@ -19,24 +19,6 @@ import data  # noqa: E402
 from recipe_config import EVAL_SEED  # noqa: E402
 
 
-def answer_of(text):
-    for line in reversed(text.strip().split("\n")):
-        if line.startswith("Answer: "):
-            return line[len("Answer: "):].strip()
-    return None
-
-
-def majority(answers):
-    counts = {}
-    for a in answers:
-        if a is not None:
-            counts[a] = counts.get(a, 0) + 1
-    if not counts:
-        return None
-    best = max(counts.values())
-    return next(a for a in answers if a is not None and counts[a] == best)
-
-
 def sample(arbor, model, prompts_path, n, temperature, seed, max_tokens):
     cmd = [arbor, "sample", "--model", model, "--prompts", prompts_path, "--n", str(n),
            "--temperature", str(temperature), "--max-tokens", str(max_tokens), "--seed", str(seed)]
@@ -71,9 +53,9 @@ def main():
     os.unlink(path)
     rows, by_d = [], {}
     for p in problems:
-        g = answer_of(greedy[p["id"]][0]) == p["answer"]
-        ans = [answer_of(x) for x in samples.get(p["id"], [])]
-        m = majority(ans) == p["answer"]
+        g = data.answer_of(greedy[p["id"]][0]) == p["answer"]
+        ans = [data.answer_of(x) for x in samples.get(p["id"], [])]
+        m = data.majority(ans) == p["answer"]
         k = p["answer"] in ans
         rows.append((g, m, k))
         d = by_d.setdefault(str(p["difficulty"]), [0, 0, 0, 0])

@@ -117,3 +117,23 @@ def examples_for_candidate(problem, cand, verdict, labels):
     out.append((candidate_prompt(q, cand) + "Verdict:",
                 (" correct" if correct else " incorrect") + EOS, "verify"))
     return out, correct
+
+
+def answer_of(text):
+    """The `Answer: N` line's value, or None."""
+    for line in reversed(text.strip().split("\n")):
+        if line.startswith("Answer: "):
+            return line[len("Answer: "):].strip()
+    return None
+
+
+def majority(answers):
+    """The most frequent answer (None votes ignored); the first one seen among ties."""
+    counts = {}
+    for a in answers:
+        if a is not None:
+            counts[a] = counts.get(a, 0) + 1
+    if not counts:
+        return None
+    best = max(counts.values())
+    return next(a for a in answers if a is not None and counts[a] == best)  # first among ties

@@ -266,13 +266,6 @@ class Trainer:
 
 # ---- sampling, scoring, evaluation ------------------------------------------------------------
 
-def answer_of(text):
-    for line in reversed(text.strip().split("\n")):
-        if line.startswith("Answer: "):
-            return line[len("Answer: "):].strip()
-    return None
-
-
 def sample_solutions(model, tok, problems, n, temperature, seed, max_new=160):
     prompts = [tok.encode(data.solve_prompt(p["question"]), add_special_tokens=False).ids
                for p in problems for _ in range(n)]
@@ -347,17 +340,6 @@ def auroc(scores, labels):
     return (rank_sum - len(pos) * (len(pos) + 1) / 2) / (len(pos) * len(neg))
 
 
-def majority(answers):
-    counts = {}
-    for a in answers:
-        if a is not None:
-            counts[a] = counts.get(a, 0) + 1
-    if not counts:
-        return None
-    best = max(counts.values())
-    return next(a for a in answers if a is not None and counts[a] == best)  # first among ties
-
-
 def evaluate(args, model, head, tok, eval_p):
     t = time.time()
     res = {"problems": len(eval_p)}
@@ -366,9 +348,9 @@ def evaluate(args, model, head, tok, eval_p):
     by_d = {}
     g_right = m_right = p_right = 0
     for p, g, s in zip(eval_p, greedy, samples):
-        gr = answer_of(g[0]) == p["answer"]
-        ans = [answer_of(x) for x in s]
-        mr = majority(ans) == p["answer"]
+        gr = data.answer_of(g[0]) == p["answer"]
+        ans = [data.answer_of(x) for x in s]
+        mr = data.majority(ans) == p["answer"]
         pr = p["answer"] in ans
         g_right += gr
         m_right += mr
@@ -383,7 +365,7 @@ def evaluate(args, model, head, tok, eval_p):
                               for k, v in sorted(by_d.items())})
     # The verifier and the PRM head on the model's own samples of held-out problems.
     flat = [(p, x) for p, s in zip(eval_p, samples) for x in s]
-    right = [answer_of(x) == p["answer"] for p, x in flat]
+    right = [data.answer_of(x) == p["answer"] for p, x in flat]
     rng = random.Random(5)
     pos = [i for i, r in enumerate(right) if r]
     neg = [i for i, r in enumerate(right) if not r]
