@@ -24,28 +24,6 @@ namespace arbor::agents {
 
 namespace fs = std::filesystem;
 
-std::string nearest_word(const std::string& word, const std::vector<std::string>& candidates) {
-  std::string best;
-  std::size_t best_d = std::max<std::size_t>(2, word.size() / 3) + 1;
-  for (const std::string& c : candidates) {
-    std::vector<std::size_t> prev(c.size() + 1), cur(c.size() + 1);
-    for (std::size_t j = 0; j <= c.size(); ++j) prev[j] = j;
-    for (std::size_t i = 1; i <= word.size(); ++i) {
-      cur[0] = i;
-      for (std::size_t j = 1; j <= c.size(); ++j) {
-        const std::size_t sub = prev[j - 1] + (word[i - 1] == c[j - 1] ? 0 : 1);
-        cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, sub});
-      }
-      std::swap(prev, cur);
-    }
-    if (prev[c.size()] < best_d) {
-      best_d = prev[c.size()];
-      best = c;
-    }
-  }
-  return best;
-}
-
 // ---- loading: extends, --set, sweep ---------------------------------------------------------
 
 namespace {
@@ -231,7 +209,7 @@ class Checker {
     for (const auto& [k, v] : obj.items()) {
       if (std::find(known.begin(), known.end(), k) != known.end()) continue;
       std::string msg = "unknown key";
-      const std::string near = nearest_word(k, known);
+      const std::string near = nearest_name(k, known);
       if (!near.empty()) msg += " (did you mean '" + near + "'?)";
       std::string list;
       for (const std::string& n : known) list += (list.empty() ? "" : ", ") + n;
@@ -277,7 +255,7 @@ class Checker {
       std::string list;
       for (const std::string& c : choices) list += (list.empty() ? "" : ", ") + c;
       std::string msg = "'" + v + "' is not one of " + list;
-      const std::string near = nearest_word(v, choices);
+      const std::string near = nearest_name(v, choices);
       if (!near.empty()) msg += " (did you mean '" + near + "'?)";
       error(p, msg);
     }
@@ -374,7 +352,7 @@ std::string with_suggestion(const std::string& message) {
   for (const std::string& s : split(message.substr(k + 8, close - k - 8), ',')) {
     known.emplace_back(trim(s));
   }
-  const std::string near = nearest_word(name, known);
+  const std::string near = nearest_name(name, known);
   if (near.empty()) return message;
   return message.substr(0, close + 1) + " (did you mean '" + near + "'?)" +
          message.substr(close + 1);
@@ -473,7 +451,7 @@ void check_search(Checker& c, Json& config, bool has_prm) {
       std::string list;
       for (const std::string& k : known) list += (list.empty() ? "" : ", ") + k;
       std::string msg = "unknown algorithm '" + name + "'";
-      const std::string near = nearest_word(name, known);
+      const std::string near = nearest_name(name, known);
       if (!near.empty()) msg += " (did you mean '" + near + "'?)";
       c.error(p + ".algorithm", msg + "; known: " + list);
       continue;
@@ -775,7 +753,7 @@ StatusOr<Json> resolve_experiment(const Json& input) {
           std::string list;
           for (const std::string& n : names) list += (list.empty() ? "" : ", ") + n;
           std::string msg = "unknown environment '" + name + "'";
-          const std::string near = nearest_word(name, names);
+          const std::string near = nearest_name(name, names);
           if (!near.empty()) msg += " (did you mean '" + near + "'?)";
           c.error("env.id", msg + "; known: " + list);
         }

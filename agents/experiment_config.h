@@ -72,7 +72,5 @@ std::vector<AlgorithmRun> algorithm_runs(const Json& resolved);
 // FNV-1a 64 of the canonical serialization (keys sorted, no spaces): "fnv1a64:<16 hex>".
 std::string config_hash(const Json& config);
 
-// The nearest of `candidates` to `word` by edit distance, or "" when none is close.
-std::string nearest_word(const std::string& word, const std::vector<std::string>& candidates);
 
 }  // namespace arbor::agents

@@ -41,7 +41,5 @@ class Flags {
   std::vector<std::string> positional_;
 };
 
-// The closest of `candidates` to `word` by edit distance, or "" when none is close.
-std::string nearest_name(std::string_view word, const std::vector<std::string>& candidates);
 
 }  // namespace arbor::apps

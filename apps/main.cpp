@@ -5,6 +5,7 @@
 
 #include "apps/commands.h"
 #include "apps/flags.h"
+#include "core/strings.h"
 #include "core/version.h"
 
 namespace arbor::apps {
@@ -70,7 +71,7 @@ int main(int argc, char** argv) {
   std::vector<std::string> names;
   for (const auto& c : commands()) names.push_back(c.name);
   std::string msg = "arbor: unknown command '" + name + "'";
-  const std::string near = arbor::apps::nearest_name(name, names);
+  const std::string near = arbor::nearest_name(name, names);
   if (!near.empty()) msg += " (did you mean '" + near + "'?)";
   std::fprintf(stderr, "%s\n", msg.c_str());
   return 2;

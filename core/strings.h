@@ -20,4 +20,8 @@ StatusOr<std::vector<std::int64_t>> parse_int_list(std::string_view s, std::stri
 StatusOr<std::int64_t> parse_int(std::string_view s, std::string_view what);
 StatusOr<double> parse_double(std::string_view s, std::string_view what);
 
+// The candidate closest to `word` by edit distance, for "did you mean" hints; empty when none is
+// within max(2, |word| / 3) edits.
+std::string nearest_name(std::string_view word, const std::vector<std::string>& candidates);
+
 }  // namespace arbor

@@ -29,5 +29,14 @@ TEST(StringsTest, ParsesDoubles) {
   EXPECT_FALSE(parse_double("1.0x", "--top-p").ok());
 }
 
+TEST(StringsTest, NearestNameByEditDistance) {
+  const std::vector<std::string> names = {"search", "sample", "generate"};
+  EXPECT_EQ(nearest_name("serach", names), "search");  // two edits
+  EXPECT_EQ(nearest_name("sampel", names), "sample");
+  EXPECT_EQ(nearest_name("generat", names), "generate");
+  EXPECT_EQ(nearest_name("xyz", names), "");  // nothing close
+  EXPECT_EQ(nearest_name("search", {}), "");
+}
+
 }  // namespace
 }  // namespace arbor
