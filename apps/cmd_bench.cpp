@@ -55,8 +55,8 @@ StatusOr<double> bench_decode(models::Model& model, std::int32_t batch, std::int
   ARBOR_ASSIGN_OR_RETURN(auto arena, model.make_state_arena(batch));
   Rng rng(1);
   models::StepOutput out;
+  out.want_logits = false;  // sampled where they are: only the tokens come back
   ARBOR_RETURN_IF_ERROR(prefill(model, *arena, batch, prompt_len, rng, &out));
-  const std::int32_t vocab = model.config().vocab_size;
   std::vector<std::int32_t> next(static_cast<std::size_t>(batch));
   std::vector<kernels::SamplingParams> params(static_cast<std::size_t>(batch));
   std::vector<kernels::SeqSpan> spans;
@@ -65,14 +65,7 @@ StatusOr<double> bench_decode(models::Model& model, std::int32_t batch, std::int
   Clock::time_point t0;
   for (std::int32_t step = 0; step < kWarmup + n_tokens; ++step) {
     if (step == kWarmup) t0 = Clock::now();
-    kernels::SampleArgs sample;
-    sample.logits = out.logits.data();
-    sample.ld_logits = vocab;
-    sample.n_rows = batch;
-    sample.n_vocab = vocab;
-    sample.params = params.data();
-    sample.tokens = next.data();
-    ARBOR_RETURN_IF_ERROR(model.backend().sample(sample));
+    ARBOR_RETURN_IF_ERROR(model.sample_logits(params, nullptr, next.data(), nullptr));
     ARBOR_RETURN_IF_ERROR(model.forward({next, spans, false}, *arena, &out));
   }
   ARBOR_RETURN_IF_ERROR(model.backend().synchronize());
@@ -157,6 +150,7 @@ Status run_bench(int argc, char** argv) {
                                                     {"--concurrency", true},
                                                     {"--rounds", true},
                                                     {"--context", true},
+                                                    {"--dtype", true},
                                                     {"--json", false}}));
   if (flags.positional().size() != 1) {
     return Status::invalid_argument(
@@ -164,12 +158,24 @@ Status run_bench(int argc, char** argv) {
   }
   const std::string mode = flags.positional()[0];
   if (mode == "runtime") return run_bench_runtime(flags);
+  const std::string backend_name = flags.get("--backend").value_or("cpu");
+  ARBOR_ASSIGN_OR_RETURN(kernels::DeviceKind device, kernels::parse_device_kind(backend_name));
+  models::ModelOptions options{device};
+  if (const auto dtype = flags.get("--dtype")) {
+    if (*dtype == "fp32") {
+      options.weight_dtype = DType::kF32;
+    } else if (*dtype == "bf16") {
+      options.weight_dtype = DType::kBF16;
+    } else {
+      return Status::invalid_argument("--dtype must be fp32 or bf16, not '" + *dtype + "'");
+    }
+  }
   if (mode == "fork") {
     ARBOR_ASSIGN_OR_RETURN(std::string dir, flags.require("--model"));
     ARBOR_ASSIGN_OR_RETURN(std::vector<std::int64_t> contexts,
                            parse_int_list(flags.get("--context").value_or("2048,8192"),
                                           "--context"));
-    ARBOR_ASSIGN_OR_RETURN(auto model, models::Model::open(dir));
+    ARBOR_ASSIGN_OR_RETURN(auto model, models::Model::open(dir, options));
     Json results = Json::array();
     for (std::int64_t ctx : contexts) {
       if (ctx < 1 || ctx > (1 << 20)) {
@@ -186,8 +192,6 @@ Status run_bench(int argc, char** argv) {
                                     "' (expected decode, prefill, runtime or fork)");
   }
   ARBOR_ASSIGN_OR_RETURN(std::string dir, flags.require("--model"));
-  const std::string backend_name = flags.get("--backend").value_or("cpu");
-  ARBOR_ASSIGN_OR_RETURN(kernels::DeviceKind device, kernels::parse_device_kind(backend_name));
   ARBOR_ASSIGN_OR_RETURN(std::vector<std::int64_t> batches,
                          parse_int_list(flags.get("--batch").value_or("1"), "--batch"));
   const bool decode = mode == "decode";
@@ -201,7 +205,7 @@ Status run_bench(int argc, char** argv) {
   if (n_tokens < 1 || prompt_len < 1 || repeats < 1) {
     return Status::invalid_argument("--tokens, --prompt-len and --repeats must be >= 1");
   }
-  ARBOR_ASSIGN_OR_RETURN(auto model, models::Model::open(dir, {device}));
+  ARBOR_ASSIGN_OR_RETURN(auto model, models::Model::open(dir, options));
 
   Json results = Json::array();
   for (std::int64_t b : batches) {
@@ -218,6 +222,7 @@ Status run_bench(int argc, char** argv) {
               {"model", dir},
               {"arch", std::string(models::arch_name(c.arch))},
               {"backend", backend_name},
+              {"weight_dtype", std::string(dtype_name(model->backend().weight_dtype()))},
               {"prompt_tokens", prompt_len},
               {"results", results}};
   if (decode) doc["new_tokens"] = n_tokens;

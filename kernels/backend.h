@@ -14,6 +14,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -29,6 +30,11 @@ std::string_view device_kind_name(DeviceKind kind);
 
 // Memory owned by a backend. data() is a host pointer on the CPU backend and a device pointer on
 // the CUDA backend; only the owning backend's ops may dereference it.
+//
+// Which op arguments live where (ops.h, sampling.h): float arrays (activations, weights, state
+// and KV bases, logits) are backend memory; integer index arrays (token ids, SeqSpan lists,
+// page tables, past lengths) and the sampler's params, Rngs and outputs are host memory on every
+// backend (a device backend stages what it needs). So one call works on either backend.
 class Buffer {
  public:
   virtual ~Buffer() = default;
@@ -99,9 +105,17 @@ class Backend {
   std::atomic<std::uint64_t> bytes_copied_{0};
 };
 
-// Creates the backend for `kind`. Returns Unimplemented for CUDA in a build without CUDA, and
-// Unavailable when the build has CUDA but no device is present.
-StatusOr<std::unique_ptr<Backend>> make_backend(DeviceKind kind);
+struct BackendOptions {
+  // The dtype linear() weights are stored in; unset: the backend's default (fp32 on the CPU,
+  // which supports only fp32; bf16 on CUDA, which also supports fp32 for parity runs).
+  std::optional<DType> weight_dtype;
+};
+
+// Creates the backend for `kind`. Returns Unimplemented for CUDA in a build without CUDA,
+// Unavailable when the build has CUDA but no device is present, and InvalidArgument for a
+// weight dtype the backend does not support.
+StatusOr<std::unique_ptr<Backend>> make_backend(DeviceKind kind,
+                                                const BackendOptions& options = {});
 StatusOr<DeviceKind> parse_device_kind(std::string_view name);  // "cpu" | "cuda"
 
 }  // namespace arbor::kernels

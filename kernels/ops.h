@@ -14,6 +14,8 @@
 // final state to `dst_slot`. src_slot == dst_slot updates in place. Because every op that touches
 // state takes both, forking a sequence never copies state: the child's first step reads the
 // parent's slot and writes its own.
+// REQUIRES (every op that takes SeqSpans): a slot written by one sequence of a call is read or
+// written by no other sequence of that call (a device backend runs sequences concurrently).
 #pragma once
 
 #include <cstdint>

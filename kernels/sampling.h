@@ -18,6 +18,9 @@ struct SamplingParams {
   float min_p = 0.0f;        // 0: off
 };
 
+// logits are backend memory; params, rngs, tokens and logprobs are host memory. A row with
+// temperature > 0 draws exactly one Rng::uniform_f64(), on every backend, so the same seed gives
+// the same tokens on the CPU and on a device.
 struct SampleArgs {
   const float* logits = nullptr;      // {n_rows, ld_logits}, width n_vocab
   std::int64_t ld_logits = 0;
@@ -38,5 +41,9 @@ struct LogSoftmaxArgs {
   std::int32_t n_rows = 0;
   std::int32_t n_vocab = 0;
 };
+
+// The reference sampler on logits in host memory (what the CPU backend's sample() runs), for
+// callers holding downloaded logits whatever their backend.
+void sample_on_host(const SampleArgs& args);
 
 }  // namespace arbor::kernels

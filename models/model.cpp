@@ -45,7 +45,7 @@ StatusOr<std::unique_ptr<Model>> Model::open(const std::string& dir, const Model
   if (!file_exists(config_path)) return Status::not_found(config_path + ": file not found");
   ARBOR_ASSIGN_OR_RETURN(m->config_, read_model_config(config_path));
   const ModelConfig& c = m->config_;
-  ARBOR_ASSIGN_OR_RETURN(m->backend_, kernels::make_backend(options.device));
+  ARBOR_ASSIGN_OR_RETURN(m->backend_, kernels::make_backend(options.device, {options.weight_dtype}));
   ARBOR_ASSIGN_OR_RETURN(std::unique_ptr<Checkpoint> ckpt, Checkpoint::open(dir));
 
   m->options_ = options;
@@ -354,9 +354,14 @@ Status Model::finish_step(const StepBatch& batch, float* normed, StepOutput* out
   // Granite divides the logits by logits_scaling (1 for the other architectures).
   ARBOR_RETURN_IF_ERROR(be.linear({selected, c.n_embd, lm_head_, nullptr, logits, c.vocab_size,
                                    n_rows, c.n_embd, c.vocab_size, 1.0f / c.logits_scaling}));
-  out->logits.resize(static_cast<std::size_t>(n_rows) * c.vocab_size);
-  ARBOR_RETURN_IF_ERROR(be.download(out->logits.data(), ws.buffer(kLogits), 0,
-                                    out->logits.size() * sizeof(float)));
+  last_logit_rows_ = n_rows;
+  if (out->want_logits) {
+    out->logits.resize(static_cast<std::size_t>(n_rows) * c.vocab_size);
+    ARBOR_RETURN_IF_ERROR(be.download(out->logits.data(), ws.buffer(kLogits), 0,
+                                      out->logits.size() * sizeof(float)));
+  } else {
+    out->logits.clear();
+  }
   if (out->want_hidden) {
     out->hidden.resize(static_cast<std::size_t>(n_rows) * c.n_embd);
     ARBOR_RETURN_IF_ERROR(be.download(out->hidden.data(),
@@ -364,6 +369,26 @@ Status Model::finish_step(const StepBatch& batch, float* normed, StepOutput* out
                                       out->hidden.size() * sizeof(float)));
   }
   return Status();
+}
+
+Status Model::sample_logits(std::span<const kernels::SamplingParams> params, Rng* rngs,
+                            std::int32_t* tokens, float* logprobs) {
+  if (static_cast<std::int32_t>(params.size()) != last_logit_rows_ || last_logit_rows_ == 0) {
+    return Status::invalid_argument("sample_logits: " + std::to_string(params.size()) +
+                                    " rows of sampling parameters for " +
+                                    std::to_string(last_logit_rows_) +
+                                    " rows of logits of the last step");
+  }
+  kernels::SampleArgs args;
+  args.logits = static_cast<const float*>(scratch_->ws.buffer(kLogits).data());
+  args.ld_logits = config_.vocab_size;
+  args.n_rows = last_logit_rows_;
+  args.n_vocab = config_.vocab_size;
+  args.params = params.data();
+  args.rngs = rngs;
+  args.tokens = tokens;
+  args.logprobs = logprobs;
+  return backend_->sample(args);
 }
 
 }  // namespace arbor::models

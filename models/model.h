@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -26,6 +27,8 @@ namespace arbor::models {
 
 struct ModelOptions {
   kernels::DeviceKind device = kernels::DeviceKind::kCpu;
+  // linear() weights' dtype; unset: the backend's default (fp32 on the CPU, bf16 on CUDA).
+  std::optional<DType> weight_dtype;
   std::int32_t kv_page_size = 16;  // tokens per KV page (hybrid models)
 };
 
@@ -44,6 +47,8 @@ struct StepOutput {
   // When requested: the final hidden state after the final norm, same rows.
   std::vector<float> hidden;  // {n_rows, n_embd}
   bool want_hidden = false;
+  // false: the logits stay on the backend (for sample_logits()) and `logits` is left empty.
+  bool want_logits = true;
 };
 
 class Mixer;
@@ -80,6 +85,13 @@ class Model {
   // outside [0, vocab_size) or a slot outside the arena.
   Status forward(const StepBatch& batch, kernels::StateArena& states, StepOutput* out);
 
+  // Samples one token per logits row of the last forward() on the model's backend: on a device
+  // only the tokens and log-probabilities come back. params and rngs hold one entry per row
+  // (rngs may be null when every row is greedy); tokens and logprobs (may be null) are host
+  // arrays of that many entries.
+  Status sample_logits(std::span<const kernels::SamplingParams> params, Rng* rngs,
+                       std::int32_t* tokens, float* logprobs);
+
  private:
   Model() = default;
   Status validate(const StepBatch& batch, const kernels::StateArena& states) const;
@@ -108,6 +120,7 @@ class Model {
   std::vector<Tensor> mlp_out_;       // n_layer x {n_embd, mlp_inner}
   struct Scratch;
   std::unique_ptr<Scratch> scratch_;
+  std::int32_t last_logit_rows_ = 0;  // rows of logits the last forward() left on the backend
 };
 
 }  // namespace arbor::models

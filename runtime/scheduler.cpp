@@ -316,7 +316,7 @@ Status Scheduler::consume(const std::vector<Item>& items, const models::StepOutp
         args.rngs = &job.rng;
         args.tokens = &token;
         args.logprobs = &logprob;
-        ARBOR_RETURN_IF_ERROR(model_.backend().sample(args));
+        kernels::sample_on_host(args);  // the logits were downloaded
         job.decoding = true;
         job.ids.push_back(token);
         job.logprobs.push_back(logprob);

@@ -117,4 +117,6 @@ void sample_ref(const SampleArgs& args) {
   }
 }
 
+void sample_on_host(const SampleArgs& args) { sample_ref(args); }
+
 }  // namespace arbor::kernels
