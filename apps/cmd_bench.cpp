@@ -16,6 +16,7 @@
 #include "apps/bench_common.h"
 #include "apps/commands.h"
 #include "apps/flags.h"
+#include "apps/model_flags.h"
 #include "core/json.h"
 #include "core/random.h"
 #include "core/strings.h"
@@ -159,17 +160,7 @@ Status run_bench(int argc, char** argv) {
   const std::string mode = flags.positional()[0];
   if (mode == "runtime") return run_bench_runtime(flags);
   const std::string backend_name = flags.get("--backend").value_or("cpu");
-  ARBOR_ASSIGN_OR_RETURN(kernels::DeviceKind device, kernels::parse_device_kind(backend_name));
-  models::ModelOptions options{device};
-  if (const auto dtype = flags.get("--dtype")) {
-    if (*dtype == "fp32") {
-      options.weight_dtype = DType::kF32;
-    } else if (*dtype == "bf16") {
-      options.weight_dtype = DType::kBF16;
-    } else {
-      return Status::invalid_argument("--dtype must be fp32 or bf16, not '" + *dtype + "'");
-    }
-  }
+  ARBOR_ASSIGN_OR_RETURN(models::ModelOptions options, model_options(flags));
   if (mode == "fork") {
     ARBOR_ASSIGN_OR_RETURN(std::string dir, flags.require("--model"));
     ARBOR_ASSIGN_OR_RETURN(std::vector<std::int64_t> contexts,

@@ -6,19 +6,36 @@
 
 #include "apps/commands.h"
 #include "apps/flags.h"
+#include "apps/model_flags.h"
 #include "core/json.h"
 #include "core/strings.h"
 #include "models/generate.h"
 #include "models/model.h"
 
 namespace arbor::apps {
+
+StatusOr<models::ModelOptions> model_options(const Flags& flags) {
+  models::ModelOptions options;
+  ARBOR_ASSIGN_OR_RETURN(options.device,
+                         kernels::parse_device_kind(flags.get("--backend").value_or("cpu")));
+  if (const auto dtype = flags.get("--dtype")) {
+    if (*dtype == "fp32") {
+      options.weight_dtype = DType::kF32;
+    } else if (*dtype == "bf16") {
+      options.weight_dtype = DType::kBF16;
+    } else {
+      return Status::invalid_argument("--dtype must be fp32 or bf16, not '" + *dtype + "'");
+    }
+  }
+  return options;
+}
+
 namespace {
 
 StatusOr<std::unique_ptr<models::Model>> open_model(const Flags& flags) {
   ARBOR_ASSIGN_OR_RETURN(std::string dir, flags.require("--model"));
-  ARBOR_ASSIGN_OR_RETURN(kernels::DeviceKind device,
-                         kernels::parse_device_kind(flags.get("--backend").value_or("cpu")));
-  return models::Model::open(dir, {device});
+  ARBOR_ASSIGN_OR_RETURN(models::ModelOptions options, model_options(flags));
+  return models::Model::open(dir, options);
 }
 
 StatusOr<std::vector<std::int32_t>> parse_ids(const std::string& text, std::int32_t vocab) {
@@ -53,7 +70,8 @@ Status run_logits(int argc, char** argv) {
                                                    {{"--model", true},
                                                     {"--ids", true},
                                                     {"--all-positions", false},
-                                                    {"--backend", true}}));
+                                                    {"--backend", true},
+                                                    {"--dtype", true}}));
   ARBOR_ASSIGN_OR_RETURN(std::string ids_text, flags.require("--ids"));
   ARBOR_ASSIGN_OR_RETURN(auto model, open_model(flags));
   const std::int32_t vocab = model->config().vocab_size;
@@ -83,7 +101,7 @@ Status run_generate(int argc, char** argv) {
                                  {"--max-tokens", true}, {"--temperature", true},
                                  {"--top-k", true}, {"--top-p", true}, {"--min-p", true},
                                  {"--seed", true}, {"--json", false}, {"--ignore-eos", false},
-                                 {"--backend", true}}));
+                                 {"--backend", true}, {"--dtype", true}}));
   if (flags.has("--prompt") == flags.has("--ids")) {
     return Status::invalid_argument("give exactly one of --prompt TEXT or --ids LIST");
   }

@@ -24,10 +24,10 @@ StatusOr<GenerateResult> generate(Model& model, const std::vector<std::int32_t>&
   if (prompt.empty()) return Status::invalid_argument("generate: empty prompt");
   if (options.max_tokens < 0) return Status::invalid_argument("--max-tokens must be >= 0");
   ARBOR_ASSIGN_OR_RETURN(auto arena, model.make_state_arena(1));
-  const std::int32_t vocab = model.config().vocab_size;
   Rng rng(options.seed);
   GenerateResult result;
   StepOutput out;
+  out.want_logits = false;  // sampled on the backend; only the token comes back
   std::vector<std::int32_t> tokens = prompt;
   std::int32_t src = kernels::kNoSlot;
   for (std::int32_t i = 0; i < options.max_tokens; ++i) {
@@ -36,16 +36,7 @@ StatusOr<GenerateResult> generate(Model& model, const std::vector<std::int32_t>&
     src = 0;
     std::int32_t next = 0;
     float logprob = 0.0f;
-    kernels::SampleArgs args;
-    args.logits = out.logits.data();
-    args.ld_logits = vocab;
-    args.n_rows = 1;
-    args.n_vocab = vocab;
-    args.params = &options.sampling;
-    args.rngs = &rng;
-    args.tokens = &next;
-    args.logprobs = &logprob;
-    ARBOR_RETURN_IF_ERROR(model.backend().sample(args));
+    ARBOR_RETURN_IF_ERROR(model.sample_logits({&options.sampling, 1}, &rng, &next, &logprob));
     result.ids.push_back(next);
     result.logprobs.push_back(logprob);
     if (options.on_token) options.on_token(next);
