@@ -53,17 +53,18 @@ StatusOr<runtime::Engine*> RunContext::engine() {
   const std::string dir = m["path"].get<std::string>();
   ARBOR_ASSIGN_OR_RETURN(kernels::DeviceKind device,
                          kernels::parse_device_kind(m["device"].get<std::string>()));
-  StatusOr<std::unique_ptr<models::Model>> model = models::Model::open(dir, {device});
-  if (!model.ok()) return model.status().with_context("model.path");
+  models::ModelOptions options{device};
   const std::string dtype = m["dtype"].get<std::string>();
-  if (dtype != "auto") {
-    const std::string have = std::string(dtype_name((*model)->backend().weight_dtype()));
-    const std::string want = dtype == "float32" ? "F32" : dtype == "bfloat16" ? "BF16" : "F16";
-    if (have != want) {
-      return Status::invalid_argument("model.dtype: '" + dtype + "' is not available: the " +
-                                      m["device"].get<std::string>() +
-                                      " backend keeps weights in " + have + " (use \"auto\")");
-    }
+  if (dtype == "float32") options.weight_dtype = DType::kF32;
+  if (dtype == "bfloat16") options.weight_dtype = DType::kBF16;
+  if (dtype == "float16") options.weight_dtype = DType::kF16;
+  StatusOr<std::unique_ptr<models::Model>> model = models::Model::open(dir, options);
+  if (!model.ok()) {
+    // A dtype the backend cannot keep weights in is the config's model.dtype, not its path.
+    const bool dtype_refused = options.weight_dtype.has_value() &&
+                               model.status().code() == StatusCode::kInvalidArgument &&
+                               model.status().message().find("weights") != std::string::npos;
+    return model.status().with_context(dtype_refused ? "model.dtype" : "model.path");
   }
   if ((*model)->tokenizer() == nullptr) {
     return Status::failed_precondition("model.path: " + dir + " has no tokenizer.json");

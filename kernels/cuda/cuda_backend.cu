@@ -121,17 +121,14 @@ class Stager {
   StatusOr<const T*> put(const T* host, std::size_t n, cudaStream_t stream) {
     if (n == 0 || host == nullptr) return static_cast<const T*>(nullptr);
     const std::size_t bytes = n * sizeof(T);
-    for (StagedArray& e : entries_) {  // a hit: an entry holding exactly these bytes
-      (void)e;
-    }
-    StagedArray& e = entries_[next_];
-    // Prefer the entry that already holds these bytes (put() returns at once for it).
+    // An entry that already holds these bytes returns at once; otherwise the older one is reused.
     for (std::size_t i = 0; i < entries_.size(); ++i) {
       if (matches_[i].size() == bytes && std::memcmp(matches_[i].data(), host, bytes) == 0) {
         ARBOR_ASSIGN_OR_RETURN(const void* d, entries_[i].put(host, bytes, stream));
         return static_cast<const T*>(d);
       }
     }
+    StagedArray& e = entries_[next_];
     matches_[next_].assign(reinterpret_cast<const char*>(host),
                            reinterpret_cast<const char*>(host) + bytes);
     next_ = (next_ + 1) % entries_.size();

@@ -80,25 +80,40 @@ __global__ void mamba1_scan_kernel(Mamba1ScanArgs a) {
   }
   const float dt_bias = valid && a.dt_bias != nullptr ? a.dt_bias[d] : 0.0f;
   const float D = valid && a.D != nullptr ? a.D[d] : 0.0f;
-  for (int t = seq.start; t < seq.start + seq.n_tokens; ++t) {
-    const float xv = valid ? a.x[std::int64_t{t} * a.ld_x + d] : 0.0f;
-    const float delta = softplus((valid ? a.dt[std::int64_t{t} * a.ld_dt + d] : 0.0f) + dt_bias);
-    const float dx = delta * xv;
-    const float* B = a.B + std::int64_t{t} * a.ld_bc;
-    const float* C = a.C + std::int64_t{t} * a.ld_bc;
-    float part = 0.0f;
+  // The inputs of token t + 1 are loaded while token t is computed (the loop is latency-bound).
+  struct Inputs {
+    float x, dt, z, B[E], C[E];
+  };
+  auto load = [&](int t, Inputs& in) {
+    in.x = valid ? a.x[std::int64_t{t} * a.ld_x + d] : 0.0f;
+    in.dt = valid ? a.dt[std::int64_t{t} * a.ld_dt + d] : 0.0f;
+    in.z = valid && a.z != nullptr ? a.z[std::int64_t{t} * a.ld_z + d] : 0.0f;
 #pragma unroll
     for (int e = 0; e < E; ++e) {
       const int n = lane + G * e;
-      if (valid && n < ds) {
-        h[e] = expf(delta * A[e]) * h[e] + dx * B[n];
-        part += h[e] * C[n];
-      }
+      const bool in_state = valid && n < ds;
+      in.B[e] = in_state ? a.B[std::int64_t{t} * a.ld_bc + n] : 0.0f;
+      in.C[e] = in_state ? a.C[std::int64_t{t} * a.ld_bc + n] : 0.0f;
+    }
+  };
+  const int end = seq.start + seq.n_tokens;
+  Inputs next;
+  load(seq.start, next);
+  for (int t = seq.start; t < end; ++t) {
+    const Inputs cur = next;
+    if (t + 1 < end) load(t + 1, next);
+    const float delta = softplus(cur.dt + dt_bias);
+    const float dx = delta * cur.x;
+    float part = 0.0f;
+#pragma unroll
+    for (int e = 0; e < E; ++e) {  // entries past d_state stay 0 (A, B, C are 0 there)
+      h[e] = expf(delta * A[e]) * h[e] + dx * cur.B[e];
+      part += h[e] * cur.C[e];
     }
     part = warp_sum(part, G);
     if (valid && lane == 0) {
-      float out = part + D * xv;
-      if (a.z != nullptr) out *= silu(a.z[std::int64_t{t} * a.ld_z + d]);
+      float out = part + D * cur.x;
+      if (a.z != nullptr) out *= silu(cur.z);
       a.y[std::int64_t{t} * a.d_inner + d] = out;
     }
   }
@@ -134,25 +149,40 @@ __global__ void mamba2_scan_kernel(Mamba2ScanArgs a) {
   const float A = a.A[h];
   const float D = a.D != nullptr ? a.D[h] : 0.0f;
   const int width = a.n_head * a.head_dim;
-  for (int t = seq.start; t < seq.start + seq.n_tokens; ++t) {
-    float delta = softplus(a.dt[std::int64_t{t} * a.ld_dt + h] + dt_bias);
-    delta = fminf(fmaxf(delta, a.dt_min), a.dt_max);
-    const float decay = expf(delta * A);
-    const float xv = a.x[std::int64_t{t} * a.ld_x + h * a.head_dim + p];
-    const float dx = delta * xv;
+  // The inputs of token t + 1 are loaded while token t is computed (the loop is latency-bound).
+  struct Inputs {
+    float dt, x, B[E], C[E];
+  };
+  auto load = [&](int t, Inputs& in) {
+    in.dt = a.dt[std::int64_t{t} * a.ld_dt + h];
+    in.x = a.x[std::int64_t{t} * a.ld_x + h * a.head_dim + p];
     const float* B = a.B + std::int64_t{t} * a.ld_bc + std::int64_t{g} * ds;
     const float* C = a.C + std::int64_t{t} * a.ld_bc + std::int64_t{g} * ds;
-    float part = 0.0f;
 #pragma unroll
     for (int e = 0; e < E; ++e) {
       const int n = lane + kWarp * e;
-      if (n < ds) {
-        S[e] = decay * S[e] + dx * B[n];
-        part += S[e] * C[n];
-      }
+      in.B[e] = n < ds ? B[n] : 0.0f;
+      in.C[e] = n < ds ? C[n] : 0.0f;
+    }
+  };
+  const int end = seq.start + seq.n_tokens;
+  Inputs next;
+  load(seq.start, next);
+  for (int t = seq.start; t < end; ++t) {
+    const Inputs cur = next;
+    if (t + 1 < end) load(t + 1, next);
+    float delta = softplus(cur.dt + dt_bias);
+    delta = fminf(fmaxf(delta, a.dt_min), a.dt_max);
+    const float decay = expf(delta * A);
+    const float dx = delta * cur.x;
+    float part = 0.0f;
+#pragma unroll
+    for (int e = 0; e < E; ++e) {
+      S[e] = decay * S[e] + dx * cur.B[e];  // entries past d_state stay 0 (B, C are 0 there)
+      part += S[e] * cur.C[e];
     }
     part = warp_sum(part);
-    if (lane == 0) a.y[std::int64_t{t} * width + h * a.head_dim + p] = part + D * xv;
+    if (lane == 0) a.y[std::int64_t{t} * width + h * a.head_dim + p] = part + D * cur.x;
   }
   if (seq.dst_slot != kNoSlot) {
     float* dst = slot_ptr(a.state, seq.dst_slot);
