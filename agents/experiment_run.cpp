@@ -64,7 +64,11 @@ StatusOr<runtime::Engine*> RunContext::engine() {
     const bool dtype_refused = options.weight_dtype.has_value() &&
                                model.status().code() == StatusCode::kInvalidArgument &&
                                model.status().message().find("weights") != std::string::npos;
-    return model.status().with_context(dtype_refused ? "model.dtype" : "model.path");
+    if (dtype_refused) {
+      return Status::invalid_argument("model.dtype: '" + dtype + "' is not available: " +
+                                      model.status().message());
+    }
+    return model.status().with_context("model.path");
   }
   if ((*model)->tokenizer() == nullptr) {
     return Status::failed_precondition("model.path: " + dir + " has no tokenizer.json");

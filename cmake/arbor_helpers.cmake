@@ -31,7 +31,7 @@ function(arbor_test)
   add_executable(${ARG_NAME} ${ARG_SRCS})
   target_link_libraries(${ARG_NAME} PRIVATE ${ARG_DEPS} GTest::gtest GTest::gtest_main)
   target_compile_definitions(${ARG_NAME} PRIVATE
-    ARBOR_SOURCE_DIR="${PROJECT_SOURCE_DIR}" ARBOR_BINARY_DIR="${PROJECT_BINARY_DIR}")
+    ARBOR_SOURCE_DIR="${ARBOR_TEST_SOURCE_DIR}" ARBOR_BINARY_DIR="${PROJECT_BINARY_DIR}")
   arbor_add_warnings(${ARG_NAME})
   if(NOT ARG_LABELS)
     set(ARG_LABELS cpu)

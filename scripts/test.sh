@@ -27,6 +27,10 @@ build_and_test() {  # build_and_test DIR CMAKE_ARGS...
   cmake -S . -B "$dir" -G Ninja "$@" >/dev/null
   cmake --build "$dir" -j "$jobs"
   ctest --test-dir "$dir" -L cpu -j "$jobs" --output-on-failure --timeout 900
+  # Tests labelled cuda skip without a device (ARBOR_REQUIRE_CUDA=1 makes a skip a failure).
+  if ctest --test-dir "$dir" -L cuda -N | grep -q "Total Tests: [1-9]"; then
+    ctest --test-dir "$dir" -L cuda --output-on-failure --timeout 900
+  fi
 }
 
 stage "install dependencies" scripts/install_deps.sh

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# On a GPU machine, from the repository root, after tools/gpu/bundle.sh filled .device/:
+#   tools/gpu/check.sh [OUT_DIR]
+# 1. the cuda-labelled tests with ARBOR_REQUIRE_CUDA=1 (a skip is a failure);
+# 2. CPU vs CUDA logits through the CLI on the parity fixtures and the embedded model;
+# 3. compute-sanitizer memcheck and racecheck on the op tests;
+# 4. decode and prefill speed of the embedded model.
+# Everything goes to stdout and OUT_DIR/check.log (default /tmp).
+set -uo pipefail
+out=${1:-/tmp}
+exec > >(tee "$out/check.log") 2>&1
+source .device/rt/env.sh
+A=.device/arbor
+nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader
+export ARBOR_REQUIRE_CUDA=1
+for t in kernels_cuda_test models_cuda_test runtime_cuda_test; do
+  echo "== $t"
+  timeout 300 ".device/$t" --gtest_brief=1 2>&1 | tail -40
+done
+
+echo "== logits: CPU fp32 vs CUDA fp32 and bf16 (70 positions)"
+ids=$(python3 -c "import random; random.seed(1); print(','.join(str(random.randrange(500)) for _ in range(70)))")
+for m in assets/arith-mamba2 tests/data/parity/mamba1_a tests/data/parity/mamba1_b \
+         tests/data/parity/mamba2_a tests/data/parity/mamba2_b; do
+  for v in cpu "cuda --dtype fp32" "cuda --dtype bf16"; do
+    timeout 120 $A logits --model "$m" --ids "$ids" --all-positions --backend $v \
+      > "/tmp/logits_${v%% *}${v##* }.json" || echo "$m $v failed"
+  done
+  python3 - "$m" <<'PY'
+import json, sys
+def load(p):
+    return json.load(open(p))["logits"]
+a, b, c = load("/tmp/logits_cpucpu.json"), load("/tmp/logits_cudafp32.json"), load("/tmp/logits_cudabf16.json")
+scale = max(1.0, max(abs(x) for row in a for x in row))
+def err(u, v):
+    return max(abs(x - y) for r1, r2 in zip(u, v) for x, y in zip(r1, r2)) / scale
+def top1(u, v):
+    return sum(max(range(len(r1)), key=r1.__getitem__) == max(range(len(r2)), key=r2.__getitem__)
+               for r1, r2 in zip(u, v)) / len(u)
+print(f"{sys.argv[1]}: fp32 max rel err {err(a, b):.2e}, bf16 {err(a, c):.2e}, bf16 top-1 agreement {top1(a, c):.3f}")
+PY
+done
+
+echo "== compute-sanitizer"
+for tool in memcheck racecheck; do
+  ARBOR_CUDA_SYNC=1 timeout 600 compute-sanitizer --tool $tool --error-exitcode 9 \
+    .device/kernels_cuda_test --gtest_brief=1 2>&1 | tail -6
+  echo "$tool exit status: ${PIPESTATUS[0]}"
+done
+
+echo "== speed (embedded model)"
+$A bench decode --model assets/arith-mamba2 --backend cuda --batch 1,16,64,256 --tokens 128 \
+  --prompt-len 256
+$A bench prefill --model assets/arith-mamba2 --backend cuda --batch 1,8 --prompt-len 2048 \
+  --repeats 3
