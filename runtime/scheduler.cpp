@@ -305,18 +305,8 @@ Status Scheduler::consume(const std::vector<Item>& items, const models::StepOutp
         break;
       }
       case JobKind::kGenerate: {
-        std::int32_t token = 0;
-        float logprob = 0;
-        kernels::SampleArgs args;
-        args.logits = logits;
-        args.ld_logits = vocab_;
-        args.n_rows = 1;
-        args.n_vocab = vocab_;
-        args.params = &job.params.sampling;
-        args.rngs = &job.rng;
-        args.tokens = &token;
-        args.logprobs = &logprob;
-        kernels::sample_on_host(args);  // the logits were downloaded
+        const std::int32_t token = sampled_[first_row];
+        const float logprob = sampled_logprobs_[first_row];
         job.decoding = true;
         job.ids.push_back(token);
         job.logprobs.push_back(logprob);
@@ -364,6 +354,57 @@ Status Scheduler::consume(const std::vector<Item>& items, const models::StepOutp
       case JobKind::kExtend:
         break;
     }
+  }
+  return Status();
+}
+
+Status Scheduler::sample_step(const std::vector<Item>& items, const models::StepOutput& output) {
+  std::size_t n_rows = 0;
+  bool any_generate = false;
+  for (const Item& item : items) {
+    n_rows += item.all_rows ? item.tokens.size() : 1;
+    any_generate |= item.job->kind == JobKind::kGenerate;
+  }
+  sampled_.assign(n_rows, 0);
+  sampled_logprobs_.assign(n_rows, 0.0f);
+  if (!any_generate) return Status();
+  if (output.want_logits) {  // the logits were downloaded: the reference sampler on the host
+    std::size_t row = 0;
+    for (const Item& item : items) {
+      Job& job = *item.job;
+      if (job.kind == JobKind::kGenerate) {
+        kernels::SampleArgs args;
+        args.logits = output.logits.data() + row * static_cast<std::size_t>(vocab_);
+        args.ld_logits = vocab_;
+        args.n_rows = 1;
+        args.n_vocab = vocab_;
+        args.params = &job.params.sampling;
+        args.rngs = &job.rng;
+        args.tokens = &sampled_[row];
+        args.logprobs = &sampled_logprobs_[row];
+        kernels::sample_on_host(args);
+      }
+      row += item.all_rows ? item.tokens.size() : 1;
+    }
+    return Status();
+  }
+  // Every row at once on the backend; rows that do not generate are greedy and draw nothing.
+  row_params_.assign(n_rows, kernels::SamplingParams{});
+  row_rngs_.assign(n_rows, Rng(0));
+  std::size_t row = 0;
+  for (const Item& item : items) {
+    if (item.job->kind == JobKind::kGenerate) {
+      row_params_[row] = item.job->params.sampling;
+      row_rngs_[row] = item.job->rng;
+    }
+    row += item.all_rows ? item.tokens.size() : 1;
+  }
+  ARBOR_RETURN_IF_ERROR(model_.sample_logits(row_params_, row_rngs_.data(), sampled_.data(),
+                                             sampled_logprobs_.data()));
+  row = 0;
+  for (const Item& item : items) {
+    if (item.job->kind == JobKind::kGenerate) item.job->rng = row_rngs_[row];  // advanced
+    row += item.all_rows ? item.tokens.size() : 1;
   }
   return Status();
 }
@@ -442,11 +483,16 @@ void Scheduler::run() {
     batch_hist_[static_cast<std::int32_t>(items.size())]++;
     batch_seq_total_ += items.size();
     output.want_hidden = want_hidden;
+    // Only scoring needs the logits on the host; sampling happens where they are.
+    output.want_logits = std::any_of(items.begin(), items.end(), [](const Item& item) {
+      return item.job->kind == JobKind::kScore;
+    });
     in_step_ = true;
     lock.unlock();
     deliver(out);
     const Clock::time_point t0 = Clock::now();
     Status fs = model_.forward({tokens, spans, false, logit_rows}, pool_->arena(), &output);
+    if (fs.ok()) fs = sample_step(items, output);
     const double dt = std::chrono::duration<double>(Clock::now() - t0).count();
     lock.lock();
     in_step_ = false;

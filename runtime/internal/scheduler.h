@@ -80,6 +80,9 @@ class Scheduler {
   Status plan(std::vector<Item>& items, Deliveries& out);
   // Distributes the step's outputs. REQUIRES: pool mutex held.
   Status consume(const std::vector<Item>& items, const models::StepOutput& out, Deliveries& done);
+  // Draws the next token of every generating item of the step into sampled_: on the model's
+  // backend when the step's logits stayed there, else on the host. Scheduler thread only.
+  Status sample_step(const std::vector<Item>& items, const models::StepOutput& out);
 
   // Where a job's source state is: ready (node holding it, maybe spilled), or a node that must
   // be materialized first (returned in *need).
@@ -103,6 +106,11 @@ class Scheduler {
   std::deque<std::unique_ptr<Job>> incoming_;  // guarded by pool_->mutex()
   std::vector<std::unique_ptr<Job>> jobs_;     // scheduler thread only
   std::vector<SeqNode*> pinned_;               // nodes pinned for the current step
+  // The step's sampled token and its logprob per logits row; scheduler thread only.
+  std::vector<std::int32_t> sampled_;
+  std::vector<float> sampled_logprobs_;
+  std::vector<kernels::SamplingParams> row_params_;
+  std::vector<Rng> row_rngs_;
   bool stop_ = false;                          // guarded by pool_->mutex()
   bool in_step_ = false;  // a forward pass is running (mutex released); guarded by the mutex
   // KV page figures as of the last time no step was running; guarded by the mutex.
