@@ -139,14 +139,16 @@ __device__ int draw_row(const RowView& row, const SampleRow& p, Shared& sh) {
   if (p.top_p < 1.0f) {
     // The smallest prefix (in order) whose probability reaches top_p.
     const double target = static_cast<double>(p.top_p) * total;
+    // A prefix reaches the target once it holds some mass: top_p <= 0 keeps the first token.
+    auto reaches = [target](double m) { return m >= target && m > 0.0; };
     if (mass([](std::uint32_t, int) { return true; }) >= target) {
       const std::uint32_t k = max_key([&](std::uint32_t k) {
-        return mass([k](std::uint32_t key, int) { return key >= k; }) >= target;
+        return reaches(mass([k](std::uint32_t key, int) { return key >= k; }));
       });
       const double above = mass([k](std::uint32_t key, int) { return key > k; });
       const int id = min_id(n, [&](int id) {
-        return above + mass([k, id](std::uint32_t key, int i) { return key == k && i <= id; }) >=
-               target;
+        return reaches(above +
+                       mass([k, id](std::uint32_t key, int i) { return key == k && i <= id; }));
       });
       kept.top_p = true;
       kept.p_key = k;
