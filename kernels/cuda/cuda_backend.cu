@@ -286,21 +286,14 @@ class CudaBackend final : public Backend {
           "cuda paged_attention: needs head_dim <= 256 and n_kv_head dividing n_head");
     }
     PagedAttentionArgs a = args;
-    ARBOR_ASSIGN_OR_RETURN(std::int32_t n_tokens, stage_paged(args.seqs, args.n_seqs,
-                                                              args.page_table, args.ld_page_table,
-                                                              args.past_len, &a.seqs,
-                                                              &a.page_table, &a.past_len));
-    ARBOR_ASSIGN_OR_RETURN(const std::int32_t* token_seq, stage_token_seq(args.seqs, args.n_seqs));
-    return launched(cuda::paged_attention(a, n_tokens, token_seq, stream_), "paged_attention");
+    ARBOR_ASSIGN_OR_RETURN(const PagedStep step, stage_paged(a));
+    return launched(cuda::paged_attention(a, step.n_tokens, step.token_seq, stream_),
+                    "paged_attention");
   }
   Status kv_append(const KvAppendArgs& args) override {
     KvAppendArgs a = args;
-    ARBOR_ASSIGN_OR_RETURN(std::int32_t n_tokens, stage_paged(args.seqs, args.n_seqs,
-                                                              args.page_table, args.ld_page_table,
-                                                              args.past_len, &a.seqs,
-                                                              &a.page_table, &a.past_len));
-    ARBOR_ASSIGN_OR_RETURN(const std::int32_t* token_seq, stage_token_seq(args.seqs, args.n_seqs));
-    return launched(cuda::kv_append(a, n_tokens, token_seq, stream_), "kv_append");
+    ARBOR_ASSIGN_OR_RETURN(const PagedStep step, stage_paged(a));
+    return launched(cuda::kv_append(a, step.n_tokens, step.token_seq, stream_), "kv_append");
   }
 
   Status log_softmax(const LogSoftmaxArgs& args) override {
@@ -365,17 +358,22 @@ class CudaBackend final : public Backend {
     return stagers_[kind].put(host, n, stream_);
   }
 
-  // Stages the SeqSpans, page table and past lengths of an attention op; returns the number of
-  // packed tokens.
-  StatusOr<std::int32_t> stage_paged(const SeqSpan* seqs, std::int32_t n_seqs,
-                                     const std::int32_t* table, std::int32_t ld_table,
-                                     const std::int32_t* past, const SeqSpan** d_seqs,
-                                     const std::int32_t** d_table, const std::int32_t** d_past) {
-    ARBOR_ASSIGN_OR_RETURN(*d_seqs, stage(kSeqs, seqs, static_cast<std::size_t>(n_seqs)));
-    ARBOR_ASSIGN_OR_RETURN(*d_table, stage(kTable, table, static_cast<std::size_t>(n_seqs) * ld_table));
-    ARBOR_ASSIGN_OR_RETURN(*d_past, stage(kPast, past, static_cast<std::size_t>(n_seqs)));
-    if (n_seqs == 0) return 0;
-    return seqs[n_seqs - 1].start + seqs[n_seqs - 1].n_tokens;
+  struct PagedStep {
+    std::int32_t n_tokens;            // packed tokens of the step
+    const std::int32_t* token_seq;    // device: the sequence of each packed token
+  };
+  // Replaces the host SeqSpans, page table and past lengths of an attention op's arguments
+  // (PagedAttentionArgs or KvAppendArgs) by their staged device copies.
+  template <typename Args>
+  StatusOr<PagedStep> stage_paged(Args& a) {
+    const SeqSpan* seqs = a.seqs;
+    const auto n = static_cast<std::size_t>(a.n_seqs);
+    ARBOR_ASSIGN_OR_RETURN(a.seqs, stage(kSeqs, seqs, n));
+    ARBOR_ASSIGN_OR_RETURN(a.page_table, stage(kTable, a.page_table, n * a.ld_page_table));
+    ARBOR_ASSIGN_OR_RETURN(a.past_len, stage(kPast, a.past_len, n));
+    ARBOR_ASSIGN_OR_RETURN(const std::int32_t* token_seq, stage_token_seq(seqs, a.n_seqs));
+    const std::int32_t n_tokens = n == 0 ? 0 : seqs[n - 1].start + seqs[n - 1].n_tokens;
+    return PagedStep{n_tokens, token_seq};
   }
 
   // token_seq[t] = the sequence packed token t belongs to.

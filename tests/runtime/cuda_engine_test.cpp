@@ -18,6 +18,7 @@
 #include "runtime/engine.h"
 #include "tests/kernels/cuda_test_util.h"
 #include "tests/models/hybrid_test_util.h"
+#include "tests/runtime/engine_checks.h"
 #include "tests/runtime/run_sync.h"
 
 namespace arbor::runtime {
@@ -30,27 +31,14 @@ const std::string kMamba2 = ARBOR_SOURCE_DIR "/tests/data/parity/mamba2_b";
 const std::string kMamba1 = ARBOR_SOURCE_DIR "/tests/data/parity/mamba1_b";
 constexpr double kLogprobTol = 1e-4;
 
-GenerateParams greedy(int n) {
-  GenerateParams p;
-  p.max_tokens = n;
-  p.stop_at_eos = false;
-  return p;
-}
+using checks::greedy;
+using checks::max_rel_diff;
 
 GenerateParams sampled(int n, std::uint64_t seed) {
   GenerateParams p = greedy(n);
   p.sampling = {0.9f, 40, 0.9f, 0.02f};
   p.seed = seed;
   return p;
-}
-
-double max_rel_diff(const std::vector<float>& a, const std::vector<float>& b) {
-  EXPECT_EQ(a.size(), b.size());
-  double d = 0;
-  for (std::size_t i = 0; i < a.size() && i < b.size(); ++i) {
-    d = std::max(d, std::fabs(double(a[i]) - b[i]) / std::max(1.0, std::fabs(double(b[i]))));
-  }
-  return d;
 }
 
 // Engines on CUDA; the reference is models::generate on a CPU model of the same checkpoint.
@@ -203,35 +191,8 @@ TEST_P(CudaEngineTest, SpillAndRecomputeGiveTheSameTokens) {
 TEST_P(CudaEngineTest, ResultsDoNotDependOnWhatElseIsInTheBatch) {
   auto e = engine();
   ASSERT_NE(e, nullptr);
-  Sequence s = *e->start({3, 1, 4, 1, 5, 9, 2, 6});
-  const std::vector<std::int32_t> cont = {5, 3, 5, 8, 9, 7};
-  auto alone = run_sync(e->score(s, cont));
-  auto alone_gen = run_sync(e->generate(e->fork(s), greedy(8)));
-  ASSERT_TRUE(alone.ok() && alone_gen.ok());
-  std::vector<std::promise<StatusOr<std::vector<float>>>> scores(20);
-  std::vector<std::promise<StatusOr<Completion>>> gens(20);
-  for (int i = 0; i < 20; ++i) {
-    Sequence other = *e->start({i + 1, 2 * i + 1, 7});
-    e->async_generate(other, greedy(5 + i % 7), [&gens, i](StatusOr<Completion> c) {
-      gens[static_cast<std::size_t>(i)].set_value(std::move(c));
-    });
-    e->async_score(i % 2 ? s : other, cont, [&scores, i](StatusOr<std::vector<float>> v) {
-      scores[static_cast<std::size_t>(i)].set_value(std::move(v));
-    });
-  }
-  auto batched_gen = run_sync(e->generate(e->fork(s), greedy(8)));
-  for (int i = 0; i < 20; ++i) {
-    auto v = scores[static_cast<std::size_t>(i)].get_future().get();
-    ASSERT_TRUE(v.ok()) << v.status().to_string();
-    if (i % 2) {
-      EXPECT_LE(max_rel_diff(*v, *alone), kLogprobTol);
-    }
-    EXPECT_TRUE(gens[static_cast<std::size_t>(i)].get_future().get().ok());
-  }
-  ASSERT_TRUE(batched_gen.ok());
-  EXPECT_EQ(batched_gen->ids, alone_gen->ids);
-  EXPECT_EQ(alone_gen->ids, reference(s.tokens(), greedy(8)).ids);
-  EXPECT_LE(max_rel_diff(batched_gen->logprobs, alone_gen->logprobs), kLogprobTol);
+  const checks::AloneResult alone = checks::expect_results_independent_of_batch(*e, kLogprobTol);
+  EXPECT_EQ(alone.generated.ids, reference(alone.prompt, greedy(8)).ids);
 }
 
 INSTANTIATE_TEST_SUITE_P(Models, CudaEngineTest,

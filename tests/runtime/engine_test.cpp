@@ -23,6 +23,7 @@
 #include "models/generate.h"
 #include "models/random_checkpoint.h"
 #include "models/safetensors_writer.h"
+#include "tests/runtime/engine_checks.h"
 #include "tests/runtime/run_sync.h"
 
 namespace arbor::runtime {
@@ -58,21 +59,8 @@ struct Reference {
   std::unique_ptr<models::Model> model;
 };
 
-double max_rel_diff(const std::vector<float>& a, const std::vector<float>& b) {
-  EXPECT_EQ(a.size(), b.size());
-  double d = 0;
-  for (std::size_t i = 0; i < a.size() && i < b.size(); ++i) {
-    d = std::max(d, std::fabs(double(a[i]) - b[i]) / std::max(1.0, std::fabs(double(b[i]))));
-  }
-  return d;
-}
-
-GenerateParams greedy(int n) {
-  GenerateParams p;
-  p.max_tokens = n;
-  p.stop_at_eos = false;
-  return p;
-}
+using checks::greedy;
+using checks::max_rel_diff;
 
 TEST(EngineTest, GenerateMatchesSingleSequenceReference) {
   auto engine = make_engine();
@@ -421,35 +409,7 @@ TEST(EngineTest, StopStringsSpanningTokensEndTheTextBeforeThem) {
 
 TEST(EngineTest, ResultsDoNotDependOnWhatElseIsInTheBatch) {
   auto engine = make_engine();
-  Sequence s = *engine->start({3, 1, 4, 1, 5, 9, 2, 6});
-  const std::vector<std::int32_t> cont = {5, 3, 5, 8, 9, 7};
-  auto alone = run_sync(engine->score(s, cont));
-  auto alone_gen = run_sync(engine->generate(engine->fork(s), greedy(8)));
-  ASSERT_TRUE(alone.ok() && alone_gen.ok());
-  // The same requests among many others of different lengths.
-  std::vector<std::promise<StatusOr<std::vector<float>>>> scores(20);
-  std::vector<std::promise<StatusOr<Completion>>> gens(20);
-  for (int i = 0; i < 20; ++i) {
-    Sequence other = *engine->start({i + 1, 2 * i + 1, 7});
-    engine->async_generate(other, greedy(5 + i % 7), [&gens, i](StatusOr<Completion> c) {
-      gens[static_cast<std::size_t>(i)].set_value(std::move(c));
-    });
-    engine->async_score(i % 2 ? s : other, cont, [&scores, i](StatusOr<std::vector<float>> v) {
-      scores[static_cast<std::size_t>(i)].set_value(std::move(v));
-    });
-  }
-  auto batched_gen = run_sync(engine->generate(engine->fork(s), greedy(8)));
-  for (int i = 0; i < 20; ++i) {
-    auto v = scores[static_cast<std::size_t>(i)].get_future().get();
-    ASSERT_TRUE(v.ok());
-    if (i % 2) {
-      EXPECT_LE(max_rel_diff(*v, *alone), 1e-5);
-    }
-    EXPECT_TRUE(gens[static_cast<std::size_t>(i)].get_future().get().ok());
-  }
-  ASSERT_TRUE(batched_gen.ok());
-  EXPECT_EQ(batched_gen->ids, alone_gen->ids);
-  EXPECT_LE(max_rel_diff(batched_gen->logprobs, alone_gen->logprobs), 1e-5);
+  checks::expect_results_independent_of_batch(*engine, 1e-5);
   EXPECT_GT(engine->metrics().mean_batch, 2.0);
 }
 
