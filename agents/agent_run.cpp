@@ -1,6 +1,7 @@
 #include "agents/agent_run.h"
 
 #include <chrono>
+#include <map>
 #include <memory>
 
 #include "agents/agent_config.h"
@@ -130,25 +131,28 @@ StatusOr<Json> run_agent_kind(RunContext& ctx) {
     ctx.hooks().progress(p);
   };
 
-  // The attempts of the task in progress; a task is committed after its last attempt.
-  std::vector<EpisodeResult> current;
+  // The attempts of the tasks in progress (engine.concurrency at once); a task is committed
+  // after its last attempt. on_episode runs on run_episodes' one event loop thread.
+  std::map<std::int32_t, std::vector<EpisodeResult>> current;
   EpisodesOptions o = c.episodes;
+  o.concurrency = ctx.config().value("engine", Json::object()).value("concurrency", 16);
   o.skip_task = [&](std::int32_t task) { return ctx.finished(task_key(c.kind, task)); };
   o.should_stop = [&]() { return ctx.stop_requested() || !ctx.first_error().ok(); };
   o.on_episode = [&](const EpisodeResult& e) {
-    if (!current.empty() && current.back().task != e.task) current.clear();
-    current.push_back(e);
+    std::vector<EpisodeResult>& mine = current[e.task];
+    mine.push_back(e);
     const bool last = e.won || e.attempt + 1 >= o.attempts;
     if (!e.error.ok() || !last) {
+      if (!e.error.ok()) current.erase(e.task);
       progress("task " + std::to_string(e.task) + " attempt " + std::to_string(e.attempt + 2));
       return;
     }
     std::vector<const EpisodeResult*> attempts;
-    for (const EpisodeResult& a : current) attempts.push_back(&a);
+    for (const EpisodeResult& a : mine) attempts.push_back(&a);
     ctx.record(task_key(c.kind, e.task), task_line(c, e.task, attempts));
     ++done;
     won += e.won ? 1 : 0;
-    current.clear();
+    current.erase(e.task);
     progress(c.kind);
   };
   progress(c.kind);

@@ -7,6 +7,8 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/asio/use_awaitable.hpp>
 
 #include "core/strings.h"
 #include "search/budget.h"
@@ -337,56 +339,45 @@ Task<StatusOr<EpisodeResult>> run_react_episode(search::LanguageModel& base, env
 
 namespace {
 
-// Runs `task` to completion on its own single-threaded io_context.
-template <typename T>
-StatusOr<T> run_blocking(Task<StatusOr<T>> task) {
-  boost::asio::io_context io;
-  std::optional<StatusOr<T>> out;
-  boost::asio::co_spawn(io, std::move(task), [&](std::exception_ptr e, StatusOr<T> value) {
-    if (e) {
-      try {
-        std::rethrow_exception(e);
-      } catch (const std::exception& ex) {
-        out.emplace(Status::internal(std::string("episode failed: ") + ex.what()));
-      }
-      return;
-    }
-    out.emplace(std::move(value));
-  });
-  io.run();
-  if (!out) return Status::internal("the episode did not finish");
-  return std::move(*out);
-}
+namespace asio = boost::asio;
 
 std::string task_tag(std::int32_t task) {
   return "task:" + std::to_string(task);
 }
 
-// The reflections for an attempt: the task's own newest first, then the best matches of
-// `query` in the scope, at most k.
+// The reflections for an attempt, at most k: `written` (this task's, from this call, oldest
+// first) newest first, then of the memories created before `before` (ms since the epoch): the
+// task's own newest first, then the best matches of `query` in the scope.
 StatusOr<std::vector<std::string>> find_reflections(memory::Store& store, const std::string& scope,
                                                     std::int32_t task, const std::string& query,
-                                                    std::int32_t k) {
+                                                    std::int32_t k,
+                                                    const std::vector<std::string>& written,
+                                                    std::int64_t before) {
   std::vector<std::string> out;
+  auto add = [&](const std::string& text) {
+    if (static_cast<std::int32_t>(out.size()) < k &&
+        std::find(out.begin(), out.end(), text) == out.end()) {
+      out.push_back(text);
+    }
+  };
+  for (auto it = written.rbegin(); it != written.rend(); ++it) add(*it);
+  if (static_cast<std::int32_t>(out.size()) >= k) return out;
   memory::MemoryFilter own;
   own.kinds = {"reflection"};
   own.scopes = {scope};
   own.tags = {task_tag(task)};
+  own.created_before = before;
   ARBOR_ASSIGN_OR_RETURN(std::vector<memory::Memory> mine, store.recent(own, k).wait());
-  for (const memory::Memory& m : mine) out.push_back(m.text);
+  for (const memory::Memory& m : mine) add(m.text);
   if (static_cast<std::int32_t>(out.size()) < k && !trim(query).empty()) {
     memory::Query q;
     q.text = query;
     q.k = k;
     q.filter.kinds = {"reflection"};
     q.filter.scopes = {scope};
+    q.filter.created_before = before;
     ARBOR_ASSIGN_OR_RETURN(std::vector<memory::ScoredMemory> hits, store.retrieve(q).wait());
-    for (const memory::ScoredMemory& h : hits) {
-      if (static_cast<std::int32_t>(out.size()) >= k) break;
-      if (std::find(out.begin(), out.end(), h.memory.text) == out.end()) {
-        out.push_back(h.memory.text);
-      }
-    }
+    for (const memory::ScoredMemory& h : hits) add(h.memory.text);
   }
   return out;
 }
@@ -420,8 +411,8 @@ Status record(memory::Store& store, const EpisodesOptions& o, const std::string&
     m.episode = id;
     ARBOR_ASSIGN_OR_RETURN(memory::AddResult added, store.add(m).wait());
     if (!added.created) {
-      // The same lesson was stored for another task: tag it with this task too, so that this
-      // task's next attempt finds it among its own.
+      // The same lesson was stored for another task: tag it with this task too. (Store jobs
+      // run one at a time, so no other task's tag update comes between this read and write.)
       ARBOR_ASSIGN_OR_RETURN(std::optional<memory::Memory> old, store.get(added.id).wait());
       if (old && std::find(old->tags.begin(), old->tags.end(), m.tags[0]) == old->tags.end()) {
         memory::MemoryUpdate u;
@@ -434,71 +425,159 @@ Status record(memory::Store& store, const EpisodesOptions& o, const std::string&
   return Status();
 }
 
+Task<Status> run_job(std::function<Status()> job) {
+  co_return job();
+}
+
+// The state of one run_episodes call, shared by its task coroutines on one event loop.
+struct EpisodesRun {
+  search::LanguageModel& lm;
+  const EnvFactory& make_env;
+  memory::Store* store;
+  const EpisodesOptions& o;
+  std::string scope;
+  std::int64_t memory_before = 0;  // reflections created from then on are this call's
+  asio::thread_pool& memory_thread;
+  std::vector<std::int32_t> tasks;  // to play, in order
+  std::size_t next = 0;             // the next of `tasks` to start
+  EpisodesReport report;
+
+  // Keeps the first failure; an error replaces a stop request.
+  void fail(Status s) {
+    if (report.status.ok() ||
+        (report.status.code() == StatusCode::kCancelled && s.code() != StatusCode::kCancelled)) {
+      report.status = std::move(s);
+    }
+  }
+
+  // Runs `job` (it may wait on the Store) on the memory thread, one job at a time in the
+  // order submitted; resumes the caller on its executor.
+  Task<Status> on_memory_thread(std::function<Status()> job) {
+    co_return co_await asio::co_spawn(memory_thread, run_job(std::move(job)), asio::use_awaitable);
+  }
+};
+
+// Plays the attempts of `task` in order until one wins or none is left.
+Task<void> play_task(EpisodesRun& run, std::int32_t task) {
+  const EpisodesOptions& o = run.o;
+  const std::uint64_t seed = o.env_seed + static_cast<std::uint64_t>(task);
+  std::string query;                 // the task's first observation, for retrieval
+  std::vector<std::string> written;  // this task's reflections so far, oldest first
+  for (std::int32_t attempt = 0; attempt < o.attempts; ++attempt) {
+    const std::string where =
+        o.env_id + " task " + std::to_string(task) + " attempt " + std::to_string(attempt + 1);
+    if (!run.report.status.ok()) co_return;  // another task failed, or the run was stopped
+    if (o.should_stop && o.should_stop()) {
+      run.fail(Status::cancelled("stopped before " + where));
+      co_return;
+    }
+    StatusOr<envs::EnvironmentPtr> env = run.make_env();
+    if (!env.ok()) {
+      run.fail(env.status().with_context(where));
+      co_return;
+    }
+    std::vector<std::string> reflections;
+    if (o.reflexion && attempt > 0) {
+      const Status found = co_await run.on_memory_thread([&]() -> Status {
+        ARBOR_ASSIGN_OR_RETURN(reflections,
+                               find_reflections(*run.store, run.scope, task, query, o.reflections_k,
+                                                written, run.memory_before));
+        return Status();
+      });
+      if (!found.ok()) {
+        (*env)->close();
+        run.fail(found.with_context(where + ": memory"));
+        co_return;
+      }
+    }
+    StatusOr<EpisodeResult> e;
+    try {
+      e = co_await run_react_episode(run.lm, **env, seed, reflections, o.reflexion, o.react);
+    } catch (const std::exception& ex) {
+      e = Status::internal(std::string("episode failed: ") + ex.what());
+    }
+    (*env)->close();
+    if (!e.ok()) {
+      run.fail(e.status().with_context(where));
+      co_return;
+    }
+    e->task = task;
+    e->attempt = attempt;
+    if (query.empty()) query = e->first_observation;
+    if (!e->reflection.empty() &&
+        std::find(written.begin(), written.end(), e->reflection) == written.end()) {
+      written.push_back(e->reflection);
+    }
+    if (run.store != nullptr) {
+      const Status s =
+          co_await run.on_memory_thread([&]() { return record(*run.store, o, run.scope, *e); });
+      if (!s.ok()) {
+        run.report.episodes.push_back(std::move(*e));
+        run.fail(s.with_context(where + ": memory"));
+        co_return;
+      }
+    }
+    const bool won = e->won;
+    const Status error = e->error;
+    run.report.episodes.push_back(std::move(*e));
+    if (o.on_episode) o.on_episode(run.report.episodes.back());
+    if (!error.ok()) {
+      run.fail(error.with_context(where));
+      co_return;
+    }
+    if (won) break;
+  }
+}
+
+// Starts the next task while there is one and nothing failed.
+Task<void> task_worker(EpisodesRun& run) {
+  while (run.next < run.tasks.size() && run.report.status.ok()) {
+    co_await play_task(run, run.tasks[run.next++]);
+  }
+}
+
 }  // namespace
 
 EpisodesReport run_episodes(search::LanguageModel& lm, const EnvFactory& make_env,
                             memory::Store* store, const EpisodesOptions& o) {
-  EpisodesReport report;
   if (o.reflexion && store == nullptr) {
+    EpisodesReport report;
     report.status = Status::invalid_argument("reflexion needs a memory store");
     return report;
   }
-  const std::string scope = o.memory_scope.empty() ? "reflexion:" + o.env_id : o.memory_scope;
+  asio::thread_pool memory_thread(1);
+  EpisodesRun run{lm,
+                  make_env,
+                  store,
+                  o,
+                  o.memory_scope.empty() ? "reflexion:" + o.env_id : o.memory_scope,
+                  std::chrono::duration_cast<std::chrono::milliseconds>(
+                      std::chrono::system_clock::now().time_since_epoch())
+                      .count(),
+                  memory_thread};
   for (std::int32_t task = 0; task < o.tasks; ++task) {
-    if (o.skip_task && o.skip_task(task)) continue;
-    const std::uint64_t seed = o.env_seed + static_cast<std::uint64_t>(task);
-    std::string query;  // the task's first observation, for retrieval
-    for (std::int32_t attempt = 0; attempt < o.attempts; ++attempt) {
-      const std::string where =
-          o.env_id + " task " + std::to_string(task) + " attempt " + std::to_string(attempt + 1);
-      if (o.should_stop && o.should_stop()) {
-        report.status = Status::cancelled("stopped before " + where);
-        return report;
-      }
-      StatusOr<envs::EnvironmentPtr> env = make_env();
-      if (!env.ok()) {
-        report.status = env.status().with_context(where);
-        return report;
-      }
-      std::vector<std::string> reflections;
-      if (o.reflexion && attempt > 0) {
-        StatusOr<std::vector<std::string>> r =
-            find_reflections(*store, scope, task, query, o.reflections_k);
-        if (!r.ok()) {
-          report.status = r.status().with_context(where + ": memory");
-          return report;
-        }
-        reflections = std::move(*r);
-      }
-      StatusOr<EpisodeResult> e =
-          run_blocking(run_react_episode(lm, **env, seed, reflections, o.reflexion, o.react));
-      (*env)->close();
-      if (!e.ok()) {
-        report.status = e.status().with_context(where);
-        return report;
-      }
-      e->task = task;
-      e->attempt = attempt;
-      if (query.empty()) query = e->first_observation;
-      if (store != nullptr) {
-        if (Status s = record(*store, o, scope, *e); !s.ok()) {
-          report.episodes.push_back(std::move(*e));
-          report.status = s.with_context(where + ": memory");
-          return report;
-        }
-      }
-      const bool won = e->won;
-      const Status error = e->error;
-      report.episodes.push_back(std::move(*e));
-      if (o.on_episode) o.on_episode(report.episodes.back());
-      if (!error.ok()) {
-        report.status = error.with_context(where);
-        return report;
-      }
-      if (won) break;
-    }
+    if (!(o.skip_task && o.skip_task(task))) run.tasks.push_back(task);
   }
-  return report;
+  asio::io_context io;
+  const auto workers = static_cast<std::int32_t>(std::min<std::size_t>(
+      static_cast<std::size_t>(std::max(o.concurrency, 1)), run.tasks.size()));
+  for (std::int32_t w = 0; w < workers; ++w) {
+    asio::co_spawn(io, task_worker(run), [&run](std::exception_ptr e) {
+      if (!e) return;
+      try {
+        std::rethrow_exception(e);
+      } catch (const std::exception& ex) {
+        run.fail(Status::internal(std::string("episode failed: ") + ex.what()));
+      }
+    });
+  }
+  io.run();
+  memory_thread.join();
+  std::stable_sort(run.report.episodes.begin(), run.report.episodes.end(),
+                   [](const EpisodeResult& a, const EpisodeResult& b) {
+                     return a.task != b.task ? a.task < b.task : a.attempt < b.attempt;
+                   });
+  return std::move(run.report);
 }
 
 Json EpisodesReport::summary(std::int32_t tasks, std::int32_t attempts) const {

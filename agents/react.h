@@ -16,13 +16,18 @@
 // Reflexion: after a failed attempt (not won) the same context is extended with the reflect
 // prompt and the model writes a one-line reflection; run_episodes stores it in memory
 // (memory::Store, kind "reflection") and, at the start of each later attempt, retrieves the
-// relevant ones (the same task's newest first, then the best BM25 matches of the task's first
-// observation in the same scope) into the intro.
+// relevant ones into the intro: the reflections this task wrote in this call, newest first,
+// then, from what the store held before the call started, the task's own (newest first) and the
+// best BM25 matches of the task's first observation in the same scope. Reflections that other
+// tasks write during the call are not retrieved, so a task plays the same whatever the order
+// in which concurrent tasks finish.
 //
 // Threading: run_react_episode is a coroutine for one single-threaded io_context; the
 // environment's calls block it (an environment is synchronous: a Z-machine step waits for its
-// interpreter). run_episodes blocks: it runs each attempt on its own io_context and touches the
-// Store only between attempts, never inside the event loop.
+// interpreter). run_episodes blocks: it plays up to `concurrency` tasks at once as coroutines on
+// one io_context (their model requests go to the engine together, so it batches them), each
+// task's attempts in order and each attempt on its own environment. Store work runs on one
+// helper thread, one job at a time in submission order, never inside the event loop.
 #pragma once
 
 #include <cstdint>
@@ -131,15 +136,22 @@ struct EpisodesOptions {
   std::int32_t reflections_k = 3;
   std::string memory_scope;  // default "reflexion:" + env_id
   ReactOptions react;
-  std::function<void(const EpisodeResult&)> on_episode;  // after each attempt
+  // Tasks played at once (on one event loop). The attempts of a task stay in order; a task's
+  // episodes do not depend on this (its seed is env_seed + task, and it retrieves no
+  // reflection written by another task during the call).
+  std::int32_t concurrency = 1;
+  // After each attempt, in the order attempts finish, on run_episodes' event loop thread.
+  std::function<void(const EpisodeResult&)> on_episode;
   // Tasks to leave out (finished by an earlier process), and a stop request checked before
-  // each attempt: the run then ends with kCancelled, keeping the attempts already finished.
+  // each attempt: the run then ends with kCancelled, keeping the attempts already finished
+  // (the attempts in progress play on to their end).
   std::function<bool(std::int32_t task)> skip_task;
   std::function<bool()> should_stop;
 };
 
 struct EpisodesReport {
-  std::vector<EpisodeResult> episodes;  // every attempt that finished (and one that failed)
+  // Every attempt that finished (and those that failed), by task, then attempt.
+  std::vector<EpisodeResult> episodes;
   Status status;                        // the first failure; episodes before it are kept
   // {"tasks", "attempts", "success_rate" (tasks won by their last attempt), "success_by_attempt"
   //  (share of tasks won within 1, 2, ... attempts), "mean_steps", "mean_reward", "tokens",
@@ -147,11 +159,13 @@ struct EpisodesReport {
   Json summary(std::int32_t tasks, std::int32_t attempts) const;
 };
 
-// Runs `tasks` tasks of up to `attempts` attempts each, a fresh environment from `make_env`
-// per attempt. With a store, each attempt is recorded as an episode (its steps and outcome)
-// and, with reflexion, reflections are written and retrieved (a Store is required then). An
-// environment that fails mid-episode stops the run: report.status names it, and the finished
-// attempts (and the failed one's steps) are kept in the report and the store.
+// Runs `tasks` tasks of up to `attempts` attempts each, `concurrency` tasks at once (in task
+// order), a fresh environment from `make_env` per attempt (called on the event loop thread; an
+// environment is never shared). With a store, each attempt is recorded as an episode (its
+// steps and outcome) and, with reflexion, reflections are written and retrieved (a Store is
+// required then). An environment that fails mid-episode stops the run: no attempt starts after
+// it, the attempts in progress play on, report.status names the first failure, and the
+// finished attempts (and the failed one's steps) are kept in the report and the store.
 EpisodesReport run_episodes(search::LanguageModel& lm, const EnvFactory& make_env,
                             memory::Store* store, const EpisodesOptions& options);
 

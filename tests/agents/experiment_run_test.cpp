@@ -1,10 +1,12 @@
 // The run-kind extension point: an `env` + `agent` config runs through a registered kind,
 // which commits its episodes through RunContext::record; resume skips them; the summary
-// groups them by their "algorithm" field; a kind's own validation errors keep their paths.
+// groups them by their "algorithm" field; a kind's own validation errors keep their paths. The
+// shipped reflexion kind on the embedded model at concurrency 1 and 4, stopped and resumed.
 #include "agents/experiment_run.h"
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 
 #include <gtest/gtest.h>
 #include <stdlib.h>
@@ -12,6 +14,7 @@
 #include "agents/experiment_config.h"
 #include "agents/experiment_report.h"
 #include "core/file.h"
+#include "core/strings.h"
 
 namespace arbor::agents {
 namespace {
@@ -187,6 +190,109 @@ TEST_F(ExperimentRunTest, SearchKindOnTheEmbeddedModel) {
   EXPECT_GT((*s)["algorithms"]["greedy"]["tokens_per_problem"].get<double>(), 0);
   const std::string results = *read_file(run_dir + "/results.jsonl");
   EXPECT_EQ(std::count(results.begin(), results.end(), '\n'), 4);
+}
+
+// The reflexion kind on the embedded model: 4 short tasks at concurrency 1 and 4 give the same
+// result lines (apart from times), and at concurrency 4 the engine batches more sequences per
+// step. A run stopped after its first task keeps the tasks that finished and resumes.
+class AgentKindTest : public ExperimentRunTest {
+ protected:
+  static void SetUpTestSuite() {}  // the shipped kinds need no registration
+  static Json agent_config(std::int32_t concurrency, std::int32_t tasks = 4) {
+    return Json{{"experiment", {{"name", "agents"}, {"seed", 1}}},
+                {"model", {{"path", ARBOR_SOURCE_DIR "/assets/arith-mamba2"}}},
+                {"engine", {{"concurrency", concurrency}}},
+                {"env",
+                 {{"id", "textworld:easy"},
+                  {"options", {{"max_episode_steps", 3}}},
+                  {"tasks", tasks},
+                  {"seed", 1}}},
+                {"agent",
+                 {{"kind", "reflexion"},
+                  {"attempts", 2},
+                  {"max_steps", 2},
+                  {"thought_max_tokens", 4},
+                  {"reflection_max_tokens", 6}}}};
+  }
+  // The result lines by task id, without their times; with `logprobs`, the chosen actions'
+  // scores are moved there (by task id, in order).
+  static std::map<std::string, Json> lines(
+      const std::string& run_dir, std::map<std::string, std::vector<double>>* logprobs = nullptr) {
+    std::map<std::string, Json> out;
+    for (const std::string& line : split(*read_file(run_dir + "/results.jsonl"), '\n')) {
+      if (trim(line).empty()) continue;
+      Json j = Json::parse(line);
+      const std::string id = j["id"].get<std::string>();
+      j.erase("time");
+      for (Json& e : j["episodes"]) {
+        e.erase("seconds");
+        if (logprobs == nullptr) continue;
+        for (Json& step : e["steps"]) {
+          (*logprobs)[id].push_back(step["action_logprob"].get<double>());
+          step.erase("action_logprob");
+        }
+      }
+      out[id] = j;
+    }
+    return out;
+  }
+};
+
+TEST_F(AgentKindTest, TasksGiveTheSameLinesWhateverTheConcurrency) {
+  std::map<std::int32_t, std::map<std::string, Json>> by_concurrency;
+  std::map<std::int32_t, std::map<std::string, std::vector<double>>> scores;
+  std::map<std::int32_t, double> batch;
+  for (std::int32_t concurrency : {1, 4}) {
+    StatusOr<Json> resolved = resolve_experiment(agent_config(concurrency));
+    ASSERT_TRUE(resolved.ok()) << resolved.status().to_string();
+    const std::string run_dir = (dir_ / ("c" + std::to_string(concurrency))).string();
+    StatusOr<Json> s = start_run(*resolved, run_dir, {});
+    ASSERT_TRUE(s.ok()) << s.status().to_string();
+    EXPECT_EQ((*s)["agent"]["tasks"], 4);
+    EXPECT_EQ((*s)["algorithms"]["reflexion"]["problems"], 4);
+    batch[concurrency] = (*s)["mean_batch"].get<double>();
+    by_concurrency[concurrency] = lines(run_dir, &scores[concurrency]);
+    ASSERT_EQ(by_concurrency[concurrency].size(), 4u);
+  }
+  // Every thought, action, observation, reflection and count is the same. The scores of the
+  // chosen actions agree to float rounding: the CPU backend's matrix products round
+  // differently for different batch sizes (as they do between two attempts of one run).
+  for (const auto& [id, line] : by_concurrency[1]) {
+    EXPECT_EQ(line, by_concurrency[4][id]) << id;
+    ASSERT_EQ(scores[1][id].size(), scores[4][id].size()) << id;
+    for (std::size_t i = 0; i < scores[1][id].size(); ++i) {
+      EXPECT_NEAR(scores[1][id][i], scores[4][id][i], 1e-3) << id << " step " << i;
+    }
+  }
+  EXPECT_GT(batch[4], batch[1]);
+}
+
+TEST_F(AgentKindTest, AStoppedConcurrentRunKeepsItsTasksAndResumes) {
+  StatusOr<Json> resolved = resolve_experiment(agent_config(2, 6));
+  ASSERT_TRUE(resolved.ok()) << resolved.status().to_string();
+  std::atomic<bool> stop{false};
+  RunOptions o;
+  o.hooks.stop = &stop;
+  o.hooks.progress = [&](const RunProgress& p) {
+    if (p.done >= 1) stop = true;
+  };
+  const std::string run_dir = (dir_ / "stopped").string();
+  StatusOr<Json> s = start_run(*resolved, run_dir, o);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.status().code(), StatusCode::kCancelled) << s.status().to_string();
+  const std::map<std::string, Json> kept = lines(run_dir);
+  // The first task and at most the other one in play when the stop came.
+  ASSERT_GE(kept.size(), 1u);
+  ASSERT_LE(kept.size(), 2u);
+  EXPECT_EQ((*read_json_file(run_dir + "/summary.json"))["complete"], false);
+  stop = false;
+  o.hooks.progress = nullptr;
+  StatusOr<Json> resumed = resume_run(run_dir, {}, o);
+  ASSERT_TRUE(resumed.ok()) << resumed.status().to_string();
+  EXPECT_EQ((*resumed)["agent"]["tasks"], 6);
+  const std::map<std::string, Json> all = lines(run_dir);
+  ASSERT_EQ(all.size(), 6u);
+  for (const auto& [id, line] : kept) EXPECT_EQ(all.at(id), line) << id;
 }
 
 }  // namespace

@@ -1,12 +1,15 @@
 // ReAct and Reflexion on text environments with a scripted model (the embedded model is not
 // trained for text games): the action chosen by score among the admissible actions, a scripted
 // policy winning the built-in text world, a reflection written to memory after a failure and
-// retrieved into the next attempt's prompt, a Z-machine game played with written actions, and
-// an environment that dies mid-episode.
+// retrieved into the next attempt's prompt, a Z-machine game played with written actions, an
+// environment that dies mid-episode, and tasks played concurrently (the same episodes as one at
+// a time, each task retrieving only its own reflections, its own environment per attempt, a
+// stop request keeping what finished).
 #include "agents/react.h"
 
 #include <filesystem>
 #include <map>
+#include <set>
 
 #include <gtest/gtest.h>
 #include <stdlib.h>
@@ -235,6 +238,231 @@ TEST(ReflexionTest, AReflectionSharedByTwoTasksIsRetrievedForBoth) {
   std::filesystem::remove_all(dir);
 }
 
+// A Reflexion run of `tasks` tasks in which task t wins once its prompt holds t % 4 lessons
+// (so tasks 3, 7, ... never win: only their own two lessons reach them). The first lesson of
+// every task is the same text (one memory, tagged by every task that wrote it); the second
+// names the task's first words, which other tasks' observations share (BM25 would find it).
+struct LessonsRun {
+  std::int32_t tasks = 8;
+  std::vector<std::string> first;               // first observation of each task
+  std::vector<std::vector<std::string>> plans;  // the solver's plan of each task
+  std::int32_t max_steps = 0;
+
+  explicit LessonsRun(std::int32_t n) : tasks(n) {
+    for (std::int32_t t = 0; t < tasks; ++t) {
+      envs::TextWorldEnv env("textworld:easy", *envs::TextWorldConfig::preset("easy"));
+      auto r = env.reset(1 + t, Json::object());
+      EXPECT_TRUE(r.ok());
+      first.push_back(std::string(trim(r->observation)));
+      plans.push_back(env.solve());
+      max_steps = std::max(max_steps, static_cast<std::int32_t>(plans.back().size()) + 1);
+    }
+  }
+  // The task whose first observation opens `ctx`.
+  std::int32_t task_of(const std::string& ctx) const {
+    const std::size_t at = ctx.find("Observation: ");
+    for (std::int32_t t = 0; t < tasks; ++t) {
+      if (ctx.compare(at + 13, first[t].size(), first[t]) == 0) return t;
+    }
+    ADD_FAILURE() << "no task opens " << ctx.substr(0, 200);
+    return 0;
+  }
+  static int lessons(const std::string& ctx) {
+    return count(ctx.substr(0, ctx.find("Observation: ")), "\n- ");
+  }
+  void install(ScriptedModel& m) const {
+    m.write = [this](const std::string& ctx, std::uint64_t, int) -> std::string {
+      if (ends_with(ctx, "Reflection:")) {
+        if (lessons(ctx) == 0) return " Look around the room first.\n";
+        const std::vector<std::string> words = split(first[task_of(ctx)], ' ');
+        std::string w;
+        for (std::size_t i = 0; i < words.size() && i < 4; ++i) w += " " + words[i];
+        return " Try" + w + " again.\n";
+      }
+      if (ends_with(ctx, "Thought:")) return " I act on what I see.\n";
+      return "look\n";
+    };
+    m.score = [this](const std::string& ctx, const std::string& cont) {
+      const std::int32_t t = task_of(ctx);
+      const auto k = static_cast<std::size_t>(count(ctx, "\nAction: "));
+      const bool follow = lessons(ctx) >= t % 4;
+      const std::string want = follow && k < plans[t].size() ? plans[t][k] : "inventory";
+      return cont == " " + want + "\n" ? -0.5 : -4.0 - 0.01 * static_cast<double>(cont.size());
+    };
+  }
+  EpisodesOptions options(std::int32_t concurrency) const {
+    EpisodesOptions o;
+    o.env_id = "textworld:easy";
+    o.env_seed = 1;
+    o.tasks = tasks;
+    o.attempts = 3;
+    o.reflexion = true;
+    o.react.max_steps = max_steps;
+    o.concurrency = concurrency;
+    return o;
+  }
+};
+
+// Each task's episodes are the same at concurrency 1 and 4, and each attempt retrieves only its
+// own task's lessons, newest first.
+TEST(ReflexionTest, TasksPlayTheSameWhateverTheConcurrency) {
+  const LessonsRun lessons(8);
+  for (std::int32_t t = 1; t < lessons.tasks; ++t) ASSERT_NE(lessons.first[t], lessons.first[0]);
+  std::map<std::int32_t, std::vector<Json>> by_concurrency;
+  std::map<std::int32_t, int> in_flight;
+  for (std::int32_t concurrency : {1, 4}) {
+    ScriptedModel m;
+    lessons.install(m);
+    const std::filesystem::path dir = temp_dir();
+    memory::StoreOptions so;
+    so.create_if_missing = true;
+    auto store = memory::Store::open((dir / "memory.db").string(), so);
+    ASSERT_TRUE(store.ok());
+    std::vector<std::int32_t> finished_order;
+    EpisodesOptions o = lessons.options(concurrency);
+    o.on_episode = [&](const EpisodeResult& e) { finished_order.push_back(e.task); };
+    const EpisodesReport report = run_episodes(m, textworld("easy"), store->get(), o);
+    ASSERT_TRUE(report.status.ok()) << report.status.to_string();
+    if (concurrency > 1) {
+      // Tasks finished out of order: several were in play at once.
+      EXPECT_FALSE(std::is_sorted(finished_order.begin(), finished_order.end()));
+    }
+    std::vector<Json>& episodes = by_concurrency[concurrency];
+    for (const EpisodeResult& e : report.episodes) {
+      Json j = e.to_json();
+      j.erase("seconds");
+      episodes.push_back(j);
+    }
+    in_flight[concurrency] = m.max_in_flight;
+    // Task t wins at attempt t % 4 + 1; tasks 3 and 7 never do.
+    std::vector<std::int32_t> attempts(static_cast<std::size_t>(lessons.tasks), 0);
+    for (const EpisodeResult& e : report.episodes) {
+      attempts[static_cast<std::size_t>(e.task)]++;
+      const std::int32_t need = e.task % 4;
+      EXPECT_EQ(e.won, e.attempt == need) << "task " << e.task << " attempt " << e.attempt;
+      // Its own lessons only, newest first.
+      std::vector<std::string> expected;
+      for (std::int32_t a = e.attempt - 1; a >= 0; --a) {
+        for (const EpisodeResult& earlier : report.episodes) {
+          if (earlier.task == e.task && earlier.attempt == a)
+            expected.push_back(earlier.reflection);
+        }
+      }
+      EXPECT_EQ(e.reflections_used, expected) << "task " << e.task << " attempt " << e.attempt;
+    }
+    for (std::int32_t t = 0; t < lessons.tasks; ++t) {
+      EXPECT_EQ(attempts[static_cast<std::size_t>(t)], std::min(t % 4 + 1, 3)) << t;
+    }
+    // The store holds every attempt, and the shared first lesson is tagged by every task that
+    // wrote it (each tag kept although the tasks wrote it concurrently).
+    auto stats = (*store)->stats().wait();
+    ASSERT_TRUE(stats.ok());
+    EXPECT_EQ(stats->episodes, static_cast<std::int64_t>(report.episodes.size()));
+    memory::MemoryFilter f;
+    f.kinds = {"reflection"};
+    auto mems = (*store)->recent(f, 100).wait();
+    ASSERT_TRUE(mems.ok());
+    std::set<std::string> tags;
+    for (const memory::Memory& mem : *mems) {
+      if (mem.text == "Look around the room first.") tags.insert(mem.tags.begin(), mem.tags.end());
+    }
+    EXPECT_EQ(tags,
+              (std::set<std::string>{"task:1", "task:2", "task:3", "task:5", "task:6", "task:7"}));
+    store->reset();
+    std::filesystem::remove_all(dir);
+  }
+  EXPECT_EQ(by_concurrency[1], by_concurrency[4]);
+  EXPECT_GT(in_flight[4], in_flight[1]);
+}
+
+// A stop request ends a concurrent run before its next attempt: the attempts in play finish
+// and are kept (in the report and the store); no other attempt starts.
+TEST(ReflexionTest, AStopRequestEndsAConcurrentRunKeepingWhatFinished) {
+  const LessonsRun lessons(8);
+  ScriptedModel m;
+  lessons.install(m);
+  const std::filesystem::path dir = temp_dir();
+  memory::StoreOptions so;
+  so.create_if_missing = true;
+  auto store = memory::Store::open((dir / "memory.db").string(), so);
+  ASSERT_TRUE(store.ok());
+  EpisodesOptions o = lessons.options(3);
+  int finished = 0;
+  o.on_episode = [&](const EpisodeResult&) { ++finished; };
+  o.should_stop = [&]() { return finished >= 2; };
+  const EpisodesReport report = run_episodes(m, textworld("easy"), store->get(), o);
+  EXPECT_EQ(report.status.code(), StatusCode::kCancelled) << report.status.to_string();
+  // The two that finished, and at most the two others in play when the stop came.
+  EXPECT_GE(report.episodes.size(), 2u);
+  EXPECT_LE(report.episodes.size(), 4u);
+  for (const EpisodeResult& e : report.episodes) EXPECT_TRUE(e.error.ok());
+  auto stats = (*store)->stats().wait();
+  ASSERT_TRUE(stats.ok());
+  EXPECT_EQ(stats->episodes, static_cast<std::int64_t>(report.episodes.size()));
+  store->reset();
+  std::filesystem::remove_all(dir);
+}
+
+// Concurrent tasks never share an environment: each attempt makes its own and closes it.
+TEST(ReactTest, EveryConcurrentAttemptHasItsOwnEnvironment) {
+  struct Counts {
+    int made = 0, open = 0, max_open = 0, closed = 0;
+  } counts;
+  class CountedEnv : public envs::Environment {
+   public:
+    CountedEnv(envs::EnvironmentPtr inner, Counts& c) : inner_(std::move(inner)), c_(c) {
+      c_.made++;
+      c_.max_open = std::max(c_.max_open, ++c_.open);
+    }
+    ~CountedEnv() override { close(); }
+    const envs::EnvSpec& spec() const override { return inner_->spec(); }
+    StatusOr<envs::ResetResult> reset(std::optional<std::uint64_t> seed, const Json& o) override {
+      EXPECT_FALSE(reset_) << "an environment reset twice (shared by two attempts?)";
+      reset_ = true;
+      return inner_->reset(seed, o);
+    }
+    StatusOr<envs::StepResult> step(std::string_view action) override {
+      return inner_->step(action);
+    }
+    StatusOr<std::vector<std::string>> admissible_actions() override {
+      return inner_->admissible_actions();
+    }
+    void close() override {
+      if (closed_) return;
+      closed_ = true;
+      c_.open--;
+      c_.closed++;
+    }
+
+   private:
+    envs::EnvironmentPtr inner_;
+    Counts& c_;
+    bool reset_ = false, closed_ = false;
+  };
+  const LessonsRun lessons(6);
+  ScriptedModel m;
+  lessons.install(m);
+  const std::filesystem::path dir = temp_dir();
+  memory::StoreOptions so;
+  so.create_if_missing = true;
+  auto store = memory::Store::open((dir / "memory.db").string(), so);
+  ASSERT_TRUE(store.ok());
+  EnvFactory factory = [&]() -> StatusOr<envs::EnvironmentPtr> {
+    ARBOR_ASSIGN_OR_RETURN(envs::EnvironmentPtr env,
+                           envs::EnvRegistry::builtin().make("textworld:easy"));
+    return envs::EnvironmentPtr(std::make_unique<CountedEnv>(std::move(env), counts));
+  };
+  const EpisodesReport report = run_episodes(m, factory, store->get(), lessons.options(4));
+  ASSERT_TRUE(report.status.ok()) << report.status.to_string();
+  EXPECT_EQ(counts.made, static_cast<int>(report.episodes.size()));
+  EXPECT_EQ(counts.closed, counts.made);
+  EXPECT_EQ(counts.open, 0);
+  EXPECT_GT(counts.max_open, 1);
+  EXPECT_LE(counts.max_open, 4);
+  store->reset();
+  std::filesystem::remove_all(dir);
+}
+
 TEST(ReflexionTest, NeedsAStore) {
   ScriptedModel m;
   EpisodesOptions o;
@@ -345,6 +573,29 @@ TEST(ReactTest, PlaysAZMachineGameWithWrittenActions) {
   ASSERT_EQ(e.steps.size(), walkthrough.size());
   EXPECT_EQ(e.steps.back().action, "put carrot on stove");
   EXPECT_EQ(e.steps[0].admissible, 0);
+  // Three tasks at once, each on its own interpreter process: every one plays the same winning
+  // game (an interpreter shared by two tasks would get both tasks' commands).
+  int made = 0;
+  o.tasks = 3;
+  o.concurrency = 3;
+  const EpisodesReport three = run_episodes(
+      m,
+      [&]() {
+        ++made;
+        return envs::EnvRegistry::builtin().make(id);
+      },
+      nullptr, o);
+  ASSERT_TRUE(three.status.ok()) << three.status.to_string();
+  ASSERT_EQ(three.episodes.size(), 3u);
+  EXPECT_EQ(made, 3);
+  for (const EpisodeResult& t : three.episodes) {
+    EXPECT_TRUE(t.won) << t.task;
+    ASSERT_EQ(t.steps.size(), e.steps.size());
+    for (std::size_t k = 0; k < t.steps.size(); ++k) {
+      EXPECT_EQ(t.steps[k].action, e.steps[k].action);
+      EXPECT_EQ(t.steps[k].observation, e.steps[k].observation);
+    }
+  }
 }
 
 TEST(ReactTest, OptionsFromJsonNameBadFields) {
