@@ -81,14 +81,7 @@ class CudaEngineTest : public ::testing::TestWithParam<std::string> {
 
   models::GenerateResult reference(const std::vector<std::int32_t>& prompt,
                                    const GenerateParams& p) {
-    models::GenerateOptions o;
-    o.max_tokens = p.max_tokens;
-    o.sampling = p.sampling;
-    o.seed = p.seed;
-    o.stop_at_eos = p.stop_at_eos;
-    auto r = models::generate(*ref_, prompt, o);
-    EXPECT_TRUE(r.ok()) << r.status().to_string();
-    return r.ok() ? *r : models::GenerateResult{};
+    return checks::generate_alone(*ref_, prompt, p);
   }
 
   std::string dir_;

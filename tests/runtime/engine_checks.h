@@ -8,6 +8,7 @@
 #include <future>
 #include <vector>
 
+#include "models/generate.h"
 #include "runtime/engine.h"
 #include "tests/runtime/run_sync.h"
 
@@ -28,6 +29,20 @@ inline GenerateParams greedy(int n) {
   p.max_tokens = n;
   p.stop_at_eos = false;
   return p;
+}
+
+// The reference for an engine request: the same request run alone through models::generate.
+inline models::GenerateResult generate_alone(models::Model& model,
+                                             const std::vector<std::int32_t>& prompt,
+                                             const GenerateParams& p) {
+  models::GenerateOptions o;
+  o.max_tokens = p.max_tokens;
+  o.sampling = p.sampling;
+  o.seed = p.seed;
+  o.stop_at_eos = p.stop_at_eos;
+  auto r = models::generate(model, prompt, o);
+  EXPECT_TRUE(r.ok()) << r.status().to_string();
+  return r.ok() ? *r : models::GenerateResult{};
 }
 
 struct AloneResult {

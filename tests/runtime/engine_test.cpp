@@ -47,14 +47,7 @@ struct Reference {
   Reference() : model(std::move(*models::Model::open(kModel))) {}
   models::GenerateResult generate(const std::vector<std::int32_t>& prompt,
                                   const GenerateParams& p) {
-    models::GenerateOptions o;
-    o.max_tokens = p.max_tokens;
-    o.sampling = p.sampling;
-    o.seed = p.seed;
-    o.stop_at_eos = p.stop_at_eos;
-    auto r = models::generate(*model, prompt, o);
-    EXPECT_TRUE(r.ok());
-    return *r;
+    return checks::generate_alone(*model, prompt, p);
   }
   std::unique_ptr<models::Model> model;
 };
