@@ -174,7 +174,9 @@ StatusOr<ModelConfig> parse_granite_hybrid(const Json& j, std::string_view where
     return Status::invalid_argument(field_error(where, "logits_scaling", "must not be 0"));
   }
 
-  // layer_types (alias layers_block_type); absent or null: every layer is Mamba.
+  // layer_types (alias layers_block_type); absent or null: every layer is Mamba. The
+  // checkpoints spell the kinds "mamba" and "attention"; transformers 5.x's save_pretrained
+  // writes "linear_attention" (Mamba-2) and "full_attention" instead.
   const char* types_key = j.contains("layer_types") ? "layer_types" : "layers_block_type";
   if (j.contains(types_key) && !j[types_key].is_null()) {
     const Json& types = j[types_key];
@@ -185,14 +187,15 @@ StatusOr<ModelConfig> parse_granite_hybrid(const Json& j, std::string_view where
     }
     for (std::size_t l = 0; l < types.size(); ++l) {
       const std::string t = types[l].is_string() ? types[l].get<std::string>() : "";
-      if (t == "mamba") {
+      if (t == "mamba" || t == "linear_attention") {
         c.layer_kinds.push_back(LayerKind::kMamba);
-      } else if (t == "attention") {
+      } else if (t == "attention" || t == "full_attention") {
         c.layer_kinds.push_back(LayerKind::kAttention);
       } else {
         return Status::invalid_argument(field_error(
             where, types_key, "entry " + std::to_string(l) + " is " + types[l].dump() +
-                                  "; expected \"mamba\" or \"attention\""));
+                                  "; expected \"mamba\" or \"attention\" (or \"linear_attention\", "
+                                  "\"full_attention\")"));
       }
     }
   } else {
