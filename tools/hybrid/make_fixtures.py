@@ -95,7 +95,8 @@ CONFIGS = {
 # How strongly build() perturbs each kind of parameter (standard deviations; "offset" is added to
 # the "other" parameters). hybrid_c (tied embeddings, embedding_multiplier 12, residual_multiplier
 # 0.22, as Granite-4.0-H has) is otherwise dominated by the current token's own scaled embedding:
-# with the default 0.3 its greedy continuation repeats one token for every seed. Stronger
+# with the default 0.3 its greedy continuation repeats the last prompt token for every seed
+# (tied embeddings: a token's logit is largest for its own embedding). Stronger
 # output projections make the mixers decide the next token.
 PERTURB = {"a_log": 0.3, "dt_bias": 0.5, "d": 0.3, "norm": 0.2, "qk": 0.4, "out": 0.3,
            "other": 0.05, "offset": 0.02}
