@@ -94,7 +94,7 @@ CONFIGS = {
 
 # How strongly build() perturbs each kind of parameter (standard deviations; "offset" is added to
 # the "other" parameters). hybrid_c (tied embeddings, embedding_multiplier 12, residual_multiplier
-# 0.22, as Granite-4.0-H has) is otherwise dominated by the current token's own scaled embedding:
+# 0.22: Granite-like multipliers) is otherwise dominated by the current token's own scaled embedding:
 # with the default 0.3 its greedy continuation repeats the last prompt token for every seed
 # (tied embeddings: a token's logit is largest for its own embedding). Stronger
 # output projections make the mixers decide the next token.
