@@ -26,8 +26,8 @@ text of this repository (README.md and docs/*.md), plus the ids, decodes and pre
 of test strings (unicode, whitespace runs, digits, contractions, special tokens, random strings).
 A second variant of the same file with an NFC normalizer is written too.
 
-Runs where transformers (5.x) and tokenizers are installed; no network needed; about a minute
-on the CPU:
+Runs where transformers (5.x) and tokenizers are installed; no network needed; under two
+minutes on the CPU (each model's seed search is time-bounded, --seconds-per-model):
     python3 tools/hybrid/make_fixtures.py --out tests/data/parity_hybrid
 Writes OUT/hybrid_a, OUT/hybrid_b, OUT/hybrid_c (model folders), OUT/tokenizer/ and
 OUT/summary.json. A part that fails (a model no seed qualifies for, the tokenizer) is reported
@@ -94,10 +94,10 @@ CONFIGS = {
 
 # How strongly build() perturbs each kind of parameter (standard deviations; "offset" is added to
 # the "other" parameters). hybrid_c (tied embeddings, embedding_multiplier 12, residual_multiplier
-# 0.22: Granite-like multipliers) is otherwise dominated by the current token's own scaled embedding:
-# with the default 0.3 its greedy continuation repeats the last prompt token for every seed
-# (tied embeddings: a token's logit is largest for its own embedding). Stronger
-# output projections make the mixers decide the next token.
+# 0.22: Granite-like multipliers) is otherwise dominated by the current token's own scaled
+# embedding: with the default 0.3 its greedy continuation repeats the last prompt token for every
+# seed (tied embeddings: a token's logit is largest for its own embedding). Stronger output
+# projections make the mixers decide the next token.
 PERTURB = {"a_log": 0.3, "dt_bias": 0.5, "d": 0.3, "norm": 0.2, "qk": 0.4, "out": 0.3,
            "other": 0.05, "offset": 0.02}
 PERTURB_OVERRIDES = {"hybrid_c": {"out": 1.0}}
@@ -307,7 +307,8 @@ def make_model(out_dir, name, spec, seconds):
             "min_margin_over_tol": round(margin, 1), "distinct": len(set(cont)),
             "cached_decode_max_rel_error": cached_error, "cached_decode_cache": cached_way,
             "cached_decode_notes": cached_notes,
-            "time_step_limit": ref["time_step_limit"], "seconds": round(time.monotonic() - start, 1),
+            "time_step_limit": ref["time_step_limit"],
+            "seconds": round(time.monotonic() - start, 1),
             "files": sorted(os.listdir(d))}
 
 
