@@ -10,7 +10,9 @@
 //   label          the Tree of Thoughts value prompt: n_evaluate judgements mapped to label
 //                  values (sure 20 / likely 1 / impossible 0.001) and summed;
 //   pairwise       a pairwise preference judge, scored by soft Borda count over all pairs;
-//   verifier       a programmatic checker (an environment's rules at decision time).
+//   verifier       a programmatic checker (an environment's rules at decision time);
+//   likelihood     the model's own probability of the solution, per step line (geometric
+//                  mean), in [0, 1].
 // None of them sees the gold answer.
 //
 // Thread safety: evaluators are immutable; score() runs on the run's strand and issues its
@@ -64,8 +66,8 @@ using Verifier = std::function<StatusOr<double>(std::string_view question,
 using Verifiers = std::map<std::string, Verifier, std::less<>>;
 
 // An evaluator from its config: {"kind": "verdict" | "self_reward" | "sampled_score" | "prm" |
-// "label" | "pairwise" | "verifier", ...its fields (docs/search.md)}. "verifier" names one of
-// `verifiers`. Errors name `where` and the field.
+// "label" | "pairwise" | "verifier" | "likelihood", ...its fields (docs/search.md)}.
+// "verifier" names one of `verifiers`. Errors name `where` and the field.
 StatusOr<std::unique_ptr<Evaluator>> make_evaluator(const Json& config, const Verifiers& verifiers,
                                                     std::string_view where);
 

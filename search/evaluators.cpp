@@ -27,6 +27,19 @@ Task<StatusOr<double>> head_one(SearchRun& run, std::string head, std::int32_t o
   co_return static_cast<double>(v[static_cast<std::size_t>(output)]);
 }
 
+Task<StatusOr<double>> likelihood_one(SearchRun& run, std::string solution) {
+  const std::string& delim = run.prompts().step_delimiter;
+  std::size_t steps = 1;
+  for (std::size_t at = solution.find(delim); !delim.empty() && at != std::string::npos;
+       at = solution.find(delim, at + delim.size())) {
+    if (at + delim.size() < solution.size()) ++steps;  // a trailing delimiter ends, not splits
+  }
+  if (solution.empty()) co_return 1.0;
+  ARBOR_CO_ASSIGN_OR_RETURN(ContextPtr root, co_await run.solve_context(std::string(), true));
+  ARBOR_CO_ASSIGN_OR_RETURN(double lp, co_await run.lm().logprob(root, std::move(solution)));
+  co_return std::exp(lp / static_cast<double>(steps));
+}
+
 }  // namespace
 
 double two_way_probability(double logp_yes, double logp_no) {
@@ -72,6 +85,14 @@ Task<StatusOr<std::vector<double>>> SelfRewardJudge::score(SearchRun& run,
   co_return p;
 }
 
+Task<StatusOr<std::vector<double>>> LikelihoodEvaluator::score(SearchRun& run,
+                                                               std::vector<Candidate> candidates,
+                                                               std::uint64_t) const {
+  std::vector<Task<StatusOr<double>>> tasks;
+  for (Candidate& c : candidates) tasks.push_back(likelihood_one(run, std::move(c.solution)));
+  co_return co_await gather(std::move(tasks));
+}
+
 Json ValueHeadEvaluator::config() const {
   return {
       {"kind", "prm"}, {"head", head_}, {"output", output_}, {"lo", range_.lo}, {"hi", range_.hi}};
@@ -98,7 +119,8 @@ StatusOr<std::unique_ptr<Evaluator>> make_evaluator(const Json& config, const Ve
   internal::ConfigReader r(config, std::string(where));
   const std::string kind = r.get_choice(
       "kind", "verdict",
-      {"verdict", "self_reward", "sampled_score", "prm", "label", "pairwise", "verifier"});
+      {"verdict", "self_reward", "sampled_score", "prm", "label", "pairwise", "verifier",
+       "likelihood"});
   std::unique_ptr<Evaluator> e;
   if (kind == "verdict") {
     e = std::make_unique<VerdictJudge>();
@@ -128,6 +150,8 @@ StatusOr<std::unique_ptr<Evaluator>> make_evaluator(const Json& config, const Ve
     e = std::make_unique<LabelJudge>(o);
   } else if (kind == "pairwise") {
     e = std::make_unique<PairwiseJudge>();
+  } else if (kind == "likelihood") {
+    e = std::make_unique<LikelihoodEvaluator>();
   } else if (kind == "verifier") {
     const std::string name = r.get_string("name", "");
     const double lo = r.get_double("lo", 0);

@@ -116,6 +116,20 @@ class ValueHeadEvaluator : public Evaluator {
   ScoreRange range_;
 };
 
+// The model's own likelihood of the solution: exp(log p(solution | solve prompt) / steps), the
+// geometric-mean probability per step line (steps: the solution's lines, delimiter-separated),
+// in [0, 1]. One logprob request per candidate. Sampling errors that the model itself found
+// unlikely (a slipped digit) lower it, which a judge prompt may not see.
+class LikelihoodEvaluator : public Evaluator {
+ public:
+  std::string name() const override { return "likelihood"; }
+  bool deterministic() const override { return true; }
+  ScoreRange range() const override { return {0, 1}; }
+  Task<StatusOr<std::vector<double>>> score(SearchRun& run, std::vector<Candidate> candidates,
+                                            std::uint64_t seed) const override;
+  Json config() const override { return {{"kind", "likelihood"}}; }
+};
+
 // A programmatic verifier (no model requests).
 class VerifierEvaluator : public Evaluator {
  public:

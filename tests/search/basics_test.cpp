@@ -314,6 +314,24 @@ TEST(EvaluatorTest, VerdictSampledLabelPairwiseAndHead) {
                 .status()
                 .message(),
             "ev.name: no verifier named 'x' (known: len)");
+
+  // Likelihood: log p of the solution after the solve prompt, per step line. The scripted
+  // model gives each character log p -0.1; two lines of 10 and 9 characters (the delimiter
+  // after the first line counted with it): exp(-1.9 / 2); a partial one with its trailing
+  // delimiter is one step: exp(-1.0).
+  lm.score = [](const std::string& ctx, const std::string& cont) {
+    EXPECT_TRUE(ctx.ends_with("Solution:\n"));  // read from the solve prompt itself
+    return -0.1 * static_cast<double>(cont.size());
+  };
+  auto lk = make_evaluator(Json::parse(R"({"kind": "likelihood"})"), verifiers, "ev");
+  ASSERT_TRUE(lk.ok());
+  std::vector<Candidate> steps = {{"2 + 5 = 7\nAnswer: 7", nullptr, false},
+                                  {"2 + 5 = 7\n", nullptr, true}};
+  auto like = run_task((*lk)->score(run, steps, 0));
+  ASSERT_TRUE(like.ok()) << like.status().to_string();
+  EXPECT_NEAR((*like)[0], std::exp(-1.9 / 2), 1e-12);
+  EXPECT_NEAR((*like)[1], std::exp(-1.0), 1e-12);
+  EXPECT_EQ((*lk)->config(), Json::parse(R"({"kind": "likelihood"})"));
   EXPECT_EQ(last_number("score: 12, then -7.5 points"), -7.5);
   EXPECT_FALSE(last_number("none").has_value());
   EXPECT_NEAR(two_way_probability(std::log(0.3), std::log(0.1)), 0.75, 1e-12);

@@ -323,6 +323,34 @@ def prm_scores(model, head, tok, items):
     return out
 
 
+def likelihoods(model, tok, items):
+    """items: (question, candidate) -> exp(log p(candidate | solve prompt) / step lines), the
+    score of Arbor's `likelihood` evaluator."""
+    toks = solve_tokens_batch(tok, items)
+    out = [0.0] * len(items)
+    with torch.no_grad():
+        for i, lp, _ in forward_rows(model, [t[0] for t in toks]):
+            ids, n_pre = toks[i][0], toks[i][1]
+            total = sum(lp[k - 1, ids[k]].item() for k in range(n_pre, len(ids)))
+            out[i] = math.exp(total / max(1, len(items[i][1].strip().split("\n"))))
+    return out
+
+
+def within_problems(scores, right, k):
+    """What a search needs from a scorer: among each problem's k samples, does it rank the right
+    ones first? Mean AUROC over problems with both right and wrong samples, and the accuracy of
+    the top-scored sample (best-of-k)."""
+    aucs, best = [], 0
+    for s in range(0, len(scores), k):
+        sc, r = scores[s:s + k], right[s:s + k]
+        a = auroc(sc, r)
+        if a is not None:
+            aucs.append(a)
+        best += r[max(range(len(sc)), key=sc.__getitem__)]
+    return {"mixed_problems": len(aucs), "mean_auroc": sum(aucs) / len(aucs) if aucs else None,
+            "best_of_k_accuracy": best / (len(scores) // k)}
+
+
 def auroc(scores, labels):
     pos = [s for s, l in zip(scores, labels) if l]
     neg = [s for s, l in zip(scores, labels) if not l]
@@ -376,6 +404,13 @@ def evaluate(args, model, head, tok, eval_p):
         labels = [right[i] for i in bal]
         res["verifier"] = {"n": 2 * k, "accuracy": sum((pr > 0.5) == l for pr, l in zip(probs, labels)) / (2 * k),
                            "auroc": auroc(probs, labels)}
+    # Pooled over problems, the AUROC above also rewards telling easy problems from hard ones;
+    # best-of-N and beam search need the ranking among one problem's samples.
+    pairs = [(p["question"], x) for p, x in flat]
+    res["verifier_within"] = within_problems(verdict_probs(model, tok, pairs), right, 16)
+    res["likelihood_within"] = within_problems(likelihoods(model, tok, pairs), right, 16)
+    res["prm_within"] = within_problems([min(x) if x else 0.0 for x in prm_scores(model, head, tok, pairs)],
+                                        right, 16)
     verdicts = data.check(args.arbor, [{"numbers": p["numbers"], "answer": p["answer"], "solution": x}
                                        for p, x in flat])
     step_lab = [data.step_labels(p, v) for (p, _), v in zip(flat, verdicts)]
@@ -405,7 +440,13 @@ def self_sample(args, model, tok, ex, problems, seed):
     t = time.time()
     sols = sample_solutions(model, tok, problems, args.self_n, args.self_temperature, seed)
     cands = [(p, s) for p, ss in zip(problems, sols) for s in ss if s.strip()]
+    first = len(ex.items)
     right = label_candidates(args.arbor, ex, tok, cands, "solve_self")
+    added = ex.items[first:]
+    for _ in range(args.self_repeat - 1):  # weight the model's own solutions up
+        ex.items += added
+    if args.self_repeat > 1:
+        ex.kinds["self_repeats"] = len(added) * (args.self_repeat - 1)
     log(f"self-samples: {len(cands)} on {len(problems)} problems, {right} right, in {time.time() - t:.0f} s")
     return {"samples": len(cands), "right": right}
 
@@ -420,6 +461,8 @@ def main():
     ap.add_argument("--self-problems", type=int, default=12000)
     ap.add_argument("--self-n", type=int, default=2)
     ap.add_argument("--self-temperature", type=float, default=0.8)
+    ap.add_argument("--self-repeat", type=int, default=1,
+                    help="how many times each example made from own samples is trained on")
     ap.add_argument("--n-train", type=int, default=N_TRAIN)
     ap.add_argument("--corrupt", type=int, default=100000, help="gold solutions to corrupt or keep")
     ap.add_argument("--lr", type=float, default=2e-3)
