@@ -50,6 +50,9 @@ $A bench prefill --model assets/arith-mamba2 --backend cuda --batch 1,8 --prompt
 echo "== compute-sanitizer"
 for tool in memcheck racecheck; do
   ARBOR_CUDA_SYNC=1 timeout 150 compute-sanitizer --tool $tool --error-exitcode 9 \
-    .device/kernels_cuda_test --gtest_brief=1 2>&1 | tail -6
-  echo "$tool exit status: ${PIPESTATUS[0]}"
+    .device/kernels_cuda_test --gtest_brief=1 > "$out/$tool.log" 2>&1
+  echo "$tool exit status: $?"
+  # Where each reported hazard or error is (kernel names), then the summary.
+  grep -E "^=========\s+(at|and|Error|Race|Write|Read)" "$out/$tool.log" | sort | uniq -c | head -20
+  tail -3 "$out/$tool.log"
 done
