@@ -1,6 +1,7 @@
 #include "models/model.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <limits>
 #include <string>
 
@@ -31,6 +32,22 @@ enum ModelScratch : std::size_t {
   kMlpHidden,
   kMlpAct,
 };
+
+// The key of a decode step's graph (Backend::graph_begin): its tokens, its logit rows and the
+// state arena. Only a hint: the backend checks every op's arguments on replay.
+std::uint64_t decode_key(const StepBatch& batch, const kernels::StateArena& states) {
+  const std::uint64_t tokens = batch.tokens.size();
+  const std::uint64_t rows = batch.logit_rows.empty() ? tokens : batch.logit_rows.size();
+  const auto arena = reinterpret_cast<std::uintptr_t>(states.ref(0).base);
+  std::uint64_t h = 0xcbf29ce484222325ull;  // FNV-1a over the three words
+  for (const std::uint64_t v : {tokens, rows, std::uint64_t{arena}}) h = (h ^ v) * 0x100000001b3ull;
+  return h;
+}
+
+bool env_flag(const char* name) {
+  const char* v = std::getenv(name);
+  return v != nullptr && std::string(v) == "1";
+}
 }  // namespace
 
 Model::~Model() = default;
@@ -49,6 +66,7 @@ StatusOr<std::unique_ptr<Model>> Model::open(const std::string& dir, const Model
   ARBOR_ASSIGN_OR_RETURN(std::unique_ptr<Checkpoint> ckpt, Checkpoint::open(dir));
 
   m->options_ = options;
+  m->cuda_graphs_ = options.cuda_graphs.value_or(env_flag("ARBOR_CUDA_GRAPHS"));
   if (options.kv_page_size < 1) {
     return Status::invalid_argument("model options: kv_page_size must be >= 1");
   }
@@ -213,7 +231,22 @@ Status Model::validate(const StepBatch& batch, const kernels::StateArena& states
 
 Status Model::forward(const StepBatch& batch, kernels::StateArena& states, StepOutput* out) {
   ARBOR_RETURN_IF_ERROR(validate(batch, states));
-  if (config_.is_hybrid()) return forward_hybrid(batch, states, out);
+  if (config_.is_hybrid()) {
+    ARBOR_RETURN_IF_ERROR(forward_hybrid(batch, states));
+  } else if (cuda_graphs_ && batch.tokens.size() == batch.seqs.size() &&
+             backend_->graph_begin(decode_key(batch, states))) {
+    // A decode step recorded or replayed as one graph. When the backend could not replay it
+    // (a buffer was reallocated since the recording), nothing ran: run it again eagerly.
+    const Status s = forward_mamba(batch, states);
+    ARBOR_ASSIGN_OR_RETURN(const bool ran, backend_->graph_end(s.ok()));
+    if (!ran) ARBOR_RETURN_IF_ERROR(forward_mamba(batch, states));
+  } else {
+    ARBOR_RETURN_IF_ERROR(forward_mamba(batch, states));
+  }
+  return read_outputs(out);
+}
+
+Status Model::forward_mamba(const StepBatch& batch, kernels::StateArena& states) {
   const ModelConfig& c = config_;
   kernels::Backend& be = *backend_;
   internal::Workspace& ws = scratch_->ws;
@@ -236,11 +269,10 @@ Status Model::forward(const StepBatch& batch, kernels::StateArena& states, StepO
   }
   ARBOR_RETURN_IF_ERROR(
       be.rms_norm({mixed, residual, final_norm_, normed, T, c.n_embd, c.norm_eps}));
-  return finish_step(batch, normed, out);
+  return logits_step(batch, normed);
 }
 
-Status Model::forward_hybrid(const StepBatch& batch, kernels::StateArena& states,
-                             StepOutput* out) {
+Status Model::forward_hybrid(const StepBatch& batch, kernels::StateArena& states) {
   const ModelConfig& c = config_;
   kernels::Backend& be = *backend_;
   internal::Workspace& ws = scratch_->ws;
@@ -324,10 +356,10 @@ Status Model::forward_hybrid(const StepBatch& batch, kernels::StateArena& states
       if (sp.dst_slot != kernels::kNoSlot) kv->advance(sp.dst_slot, sp.n_tokens);
     }
   }
-  return finish_step(batch, normed, out);
+  return logits_step(batch, normed);
 }
 
-Status Model::finish_step(const StepBatch& batch, float* normed, StepOutput* out) {
+Status Model::logits_step(const StepBatch& batch, float* normed) {
   const ModelConfig& c = config_;
   kernels::Backend& be = *backend_;
   internal::Workspace& ws = scratch_->ws;
@@ -355,17 +387,25 @@ Status Model::finish_step(const StepBatch& batch, float* normed, StepOutput* out
   ARBOR_RETURN_IF_ERROR(be.linear({selected, c.n_embd, lm_head_, nullptr, logits, c.vocab_size,
                                    n_rows, c.n_embd, c.vocab_size, 1.0f / c.logits_scaling}));
   last_logit_rows_ = n_rows;
+  last_hidden_id_ = selected == normed ? kNormed : kSelected;
+  return Status();
+}
+
+Status Model::read_outputs(StepOutput* out) {
+  const ModelConfig& c = config_;
+  kernels::Backend& be = *backend_;
+  internal::Workspace& ws = scratch_->ws;
+  const auto n_rows = static_cast<std::size_t>(last_logit_rows_);
   if (out->want_logits) {
-    out->logits.resize(static_cast<std::size_t>(n_rows) * c.vocab_size);
+    out->logits.resize(n_rows * c.vocab_size);
     ARBOR_RETURN_IF_ERROR(be.download(out->logits.data(), ws.buffer(kLogits), 0,
                                       out->logits.size() * sizeof(float)));
   } else {
     out->logits.clear();
   }
   if (out->want_hidden) {
-    out->hidden.resize(static_cast<std::size_t>(n_rows) * c.n_embd);
-    ARBOR_RETURN_IF_ERROR(be.download(out->hidden.data(),
-                                      ws.buffer(selected == normed ? kNormed : kSelected), 0,
+    out->hidden.resize(n_rows * c.n_embd);
+    ARBOR_RETURN_IF_ERROR(be.download(out->hidden.data(), ws.buffer(last_hidden_id_), 0,
                                       out->hidden.size() * sizeof(float)));
   }
   return Status();
