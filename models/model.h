@@ -30,9 +30,9 @@ struct ModelOptions {
   // linear() weights' dtype; unset: the backend's default (fp32 on the CPU, bf16 on CUDA).
   std::optional<DType> weight_dtype;
   std::int32_t kv_page_size = 16;  // tokens per KV page (hybrid models)
-  // Decode steps (every sequence one token) of Mamba-1/Mamba-2 models run as CUDA graphs, one
-  // per batch shape (Backend::graph_begin; no effect on the CPU). Unset: on when the
-  // environment has ARBOR_CUDA_GRAPHS=1, off otherwise.
+  // Decode steps (every sequence one token) run as CUDA graphs, one per batch shape
+  // (Backend::graph_begin; no effect on the CPU). Unset: on when the environment has
+  // ARBOR_CUDA_GRAPHS=1, off otherwise.
   std::optional<bool> cuda_graphs;
 };
 
@@ -89,9 +89,9 @@ class Model {
 
   // Runs one step. Returns InvalidArgument for a malformed batch and OutOfRange for a token id
   // outside [0, vocab_size) or a slot outside the arena. With cuda_graphs() on, a decode step
-  // of a Mamba-1/Mamba-2 model (one token per sequence) is a graph step of the backend, keyed
-  // by its number of tokens and logit rows and the arena: run eagerly the first time, recorded
-  // the second, replayed after (the same results as without graphs).
+  // (one token per sequence) is a graph step of the backend, keyed by its number of tokens and
+  // logit rows, the arena and (hybrids) the page table's width: run eagerly the first time,
+  // recorded the second, replayed after (the same results as without graphs).
   Status forward(const StepBatch& batch, kernels::StateArena& states, StepOutput* out);
 
   // Samples one token per logits row of the last forward() on the model's backend: on a device
@@ -106,7 +106,12 @@ class Model {
   Status validate(const StepBatch& batch, const kernels::StateArena& states) const;
   Status load_mamba(internal::WeightLoader& loader);
   Status load_hybrid(internal::WeightLoader& loader);
-  // The ops of a step, up to the logits on the backend (no downloads).
+  // Hybrids: shares and reserves the step's KV pages and fills the page table and past lengths.
+  Status prepare_kv(const StepBatch& batch, kernels::StateArena& states);
+  // The ops of a step, up to the logits on the backend (no downloads, no host-side state
+  // changes, so they can run again when a graph replay falls back): as one graph step of the
+  // backend for a decode step with graphs on, else one by one.
+  Status run_ops(const StepBatch& batch, kernels::StateArena& states);
   Status forward_mamba(const StepBatch& batch, kernels::StateArena& states);
   Status forward_hybrid(const StepBatch& batch, kernels::StateArena& states);
   // Shared tail of a step's ops: the rows whose logits are wanted and lm_head. `normed` holds

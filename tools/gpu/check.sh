@@ -3,7 +3,7 @@
 #   tools/gpu/check.sh [OUT_DIR]
 # 1. the cuda-labelled tests with ARBOR_REQUIRE_CUDA=1 (a skip is a failure);
 # 2. CPU vs CUDA logits through the CLI on the parity fixtures and the embedded model;
-# 3. compute-sanitizer memcheck and racecheck on the op tests;
+# 3. compute-sanitizer memcheck and racecheck on the op tests, memcheck on CUDA-graph decode;
 # 4. decode and prefill speed of the embedded model, and decode of a random checkpoint with the
 #    shapes of Mamba-2 130m, each with CUDA graphs off and on.
 # Everything goes to stdout and OUT_DIR/check.log (default /tmp).
@@ -48,6 +48,11 @@ for tool in memcheck racecheck; do
     .device/kernels_cuda_test --gtest_brief=1 2>&1 | tail -6
   echo "$tool exit status: ${PIPESTATUS[0]}"
 done
+# Graph replays (no ARBOR_CUDA_SYNC: it turns graphs off).
+timeout 600 compute-sanitizer --tool memcheck --error-exitcode 9 .device/models_cuda_test \
+  --gtest_filter='Models/CudaGraphsTest.*mamba2_b_*:Models/CudaGraphsTest.*mamba1_b_fp32' \
+  --gtest_brief=1 2>&1 | tail -6
+echo "memcheck (CUDA graphs) exit status: ${PIPESTATUS[0]}"
 
 echo "== speed (embedded model)"
 for g in off on; do
