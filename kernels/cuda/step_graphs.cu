@@ -55,7 +55,14 @@ struct StepGraphs::Graph {
 };
 
 StepGraphs::StepGraphs(std::size_t max_graphs) : max_graphs_(max_graphs) {}
-StepGraphs::~StepGraphs() = default;
+StepGraphs::~StepGraphs() {
+  if (mode_ == Mode::kRecord) {  // a step abandoned without end(): leave the stream usable
+    cudaGraph_t graph = nullptr;
+    cudaStreamEndCapture(stream_, &graph);
+    if (graph != nullptr) cudaGraphDestroy(graph);
+    cudaGetLastError();
+  }
+}
 
 StepGraphs::Mode StepGraphs::begin(std::uint64_t key, cudaStream_t stream) {
   ARBOR_CHECK(mode_ == Mode::kOff) << "graph_begin() inside a graph step";
