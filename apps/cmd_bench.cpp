@@ -2,7 +2,8 @@
 // document (runtime: apps/bench_runtime.cpp).
 //
 // decode: `batch` sequences are prefilled with a random prompt, then decoded together, one
-//   token each per step (greedy), for --tokens steps after 4 warm-up steps.
+//   token each per step (greedy), for --tokens steps after 4 warm-up steps. With --cuda-graphs
+//   on (backend cuda), the steps after the first of each batch size run as CUDA graphs.
 // prefill: `batch` random prompts of --prompt-len tokens are run as one packed step, repeated
 //   --repeats times; the median time counts.
 // fork (hybrid models): for each --context length, the bytes the first step of a forked child
@@ -152,6 +153,7 @@ Status run_bench(int argc, char** argv) {
                                                     {"--rounds", true},
                                                     {"--context", true},
                                                     {"--dtype", true},
+                                                    {"--cuda-graphs", true},
                                                     {"--json", false}}));
   if (flags.positional().size() != 1) {
     return Status::invalid_argument(
@@ -216,7 +218,14 @@ Status run_bench(int argc, char** argv) {
               {"weight_dtype", std::string(dtype_name(model->backend().weight_dtype()))},
               {"prompt_tokens", prompt_len},
               {"results", results}};
-  if (decode) doc["new_tokens"] = n_tokens;
+  if (decode) {
+    doc["new_tokens"] = n_tokens;
+    const kernels::Backend::GraphStats g = model->backend().graph_stats();
+    doc["cuda_graphs"] = Json{{"enabled", model->cuda_graphs()},
+                              {"captured", g.captured},
+                              {"launched", g.launched},
+                              {"fallbacks", g.fallbacks}};
+  }
   print_json_line(doc.dump(1));
   return Status();
 }

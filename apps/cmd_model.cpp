@@ -27,6 +27,12 @@ StatusOr<models::ModelOptions> model_options(const Flags& flags) {
       return Status::invalid_argument("--dtype must be fp32 or bf16, not '" + *dtype + "'");
     }
   }
+  if (const auto graphs = flags.get("--cuda-graphs")) {
+    if (*graphs != "on" && *graphs != "off") {
+      return Status::invalid_argument("--cuda-graphs must be on or off, not '" + *graphs + "'");
+    }
+    options.cuda_graphs = *graphs == "on";
+  }
   return options;
 }
 

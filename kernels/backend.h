@@ -96,6 +96,30 @@ class Backend {
   virtual Status log_softmax(const LogSoftmaxArgs& args) = 0;
   virtual Status sample(const SampleArgs& args) = 0;
 
+  // ---- step graphs (optional; the CPU backend has none) -----------------------------------------
+  // A caller that runs the same ops step after step (a decode step of one batch shape) may bracket
+  // them with graph_begin() and graph_end(), so that the backend records them once and then
+  // replays the recording as one unit (CUDA graphs). `key` names the step's shape; it is a hint:
+  // the backend checks each op's arguments (device pointers, sizes, dims) against the recording,
+  // and only the contents of the host index arrays (token ids, SeqSpans) may differ.
+  //
+  // graph_begin() returns false when the ops should just run (no graphs, or the key's first
+  // step); graph_end() is then not called. When it returns true, the ops up to graph_end() are
+  // recorded or checked, not run, and graph_end() issues their work: it returns true when it
+  // did, and false when nothing ran (the arguments differ from the recording, the recording
+  // failed, or `ops_ok` is false because an op in between returned an error); the caller then
+  // calls the same ops again without graph_begin(). In between, only ops may be called: no
+  // alloc, upload, download, fill_zero, copy, synchronize or sample (they fail).
+  virtual bool graph_begin(std::uint64_t /*key*/) { return false; }
+  virtual StatusOr<bool> graph_end(bool /*ops_ok*/) { return true; }
+  struct GraphStats {
+    std::uint64_t captured = 0;   // recordings made
+    std::uint64_t launched = 0;   // steps whose work ran as one replay (recording steps included)
+    std::uint64_t fallbacks = 0;  // bracketed steps that had to be run again without a graph
+    std::uint64_t held = 0;       // recordings held now
+  };
+  virtual GraphStats graph_stats() const { return {}; }
+
  protected:
   Backend() = default;
   virtual Status copy_impl(const Buffer& dst, std::size_t dst_offset, const Buffer& src,

@@ -1,6 +1,7 @@
 #include "models/model.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <limits>
 #include <string>
 
@@ -17,6 +18,7 @@ struct Model::Scratch {
   internal::Workspace ws;
   std::vector<std::int32_t> rows;  // token rows whose logits are wanted
   std::vector<std::int32_t> page_table, past_len;  // hybrid: per sequence of the step
+  std::int32_t ld_page_table = 0;                   // hybrid: columns of page_table
 };
 
 namespace {
@@ -31,6 +33,27 @@ enum ModelScratch : std::size_t {
   kMlpHidden,
   kMlpAct,
 };
+
+// The key of a decode step's graph (Backend::graph_begin): its tokens, its logit rows, the
+// state arena and (hybrids) the width of the page table. Only a hint: the backend checks every
+// op's arguments on replay.
+std::uint64_t decode_key(const StepBatch& batch, const kernels::StateArena& states,
+                         std::int32_t ld_page_table) {
+  const std::uint64_t tokens = batch.tokens.size();
+  const std::uint64_t rows = batch.logit_rows.empty() ? tokens : batch.logit_rows.size();
+  const auto arena = reinterpret_cast<std::uintptr_t>(states.ref(0).base);
+  std::uint64_t h = 0xcbf29ce484222325ull;  // FNV-1a over the words
+  for (const std::uint64_t v : {tokens, rows, std::uint64_t{arena},
+                                static_cast<std::uint64_t>(ld_page_table)}) {
+    h = (h ^ v) * 0x100000001b3ull;
+  }
+  return h;
+}
+
+bool env_flag(const char* name) {
+  const char* v = std::getenv(name);
+  return v != nullptr && std::string(v) == "1";
+}
 }  // namespace
 
 Model::~Model() = default;
@@ -49,6 +72,7 @@ StatusOr<std::unique_ptr<Model>> Model::open(const std::string& dir, const Model
   ARBOR_ASSIGN_OR_RETURN(std::unique_ptr<Checkpoint> ckpt, Checkpoint::open(dir));
 
   m->options_ = options;
+  m->cuda_graphs_ = options.cuda_graphs.value_or(env_flag("ARBOR_CUDA_GRAPHS"));
   if (options.kv_page_size < 1) {
     return Status::invalid_argument("model options: kv_page_size must be >= 1");
   }
@@ -213,7 +237,34 @@ Status Model::validate(const StepBatch& batch, const kernels::StateArena& states
 
 Status Model::forward(const StepBatch& batch, kernels::StateArena& states, StepOutput* out) {
   ARBOR_RETURN_IF_ERROR(validate(batch, states));
-  if (config_.is_hybrid()) return forward_hybrid(batch, states, out);
+  kernels::KvPagePool* kv = states.kv();
+  if (config_.is_hybrid()) ARBOR_RETURN_IF_ERROR(prepare_kv(batch, states));
+  ARBOR_RETURN_IF_ERROR(run_ops(batch, states));
+  if (config_.is_hybrid() && kv != nullptr) {
+    for (const kernels::SeqSpan& sp : batch.seqs) {
+      if (sp.dst_slot != kernels::kNoSlot) kv->advance(sp.dst_slot, sp.n_tokens);
+    }
+  }
+  return read_outputs(out);
+}
+
+Status Model::run_ops(const StepBatch& batch, kernels::StateArena& states) {
+  const auto ops = [&] {
+    return config_.is_hybrid() ? forward_hybrid(batch, states) : forward_mamba(batch, states);
+  };
+  const bool decode = batch.tokens.size() == batch.seqs.size();  // one token per sequence
+  if (!cuda_graphs_ || !decode ||
+      !backend_->graph_begin(decode_key(batch, states, scratch_->ld_page_table))) {
+    return ops();
+  }
+  // A decode step recorded or replayed as one graph. When the backend could not replay it (a
+  // buffer was reallocated since the recording), nothing ran: run the ops again eagerly.
+  const Status s = ops();
+  ARBOR_ASSIGN_OR_RETURN(const bool ran, backend_->graph_end(s.ok()));
+  return ran ? Status() : ops();
+}
+
+Status Model::forward_mamba(const StepBatch& batch, kernels::StateArena& states) {
   const ModelConfig& c = config_;
   kernels::Backend& be = *backend_;
   internal::Workspace& ws = scratch_->ws;
@@ -236,30 +287,19 @@ Status Model::forward(const StepBatch& batch, kernels::StateArena& states, StepO
   }
   ARBOR_RETURN_IF_ERROR(
       be.rms_norm({mixed, residual, final_norm_, normed, T, c.n_embd, c.norm_eps}));
-  return finish_step(batch, normed, out);
+  return logits_step(batch, normed);
 }
 
-Status Model::forward_hybrid(const StepBatch& batch, kernels::StateArena& states,
-                             StepOutput* out) {
-  const ModelConfig& c = config_;
-  kernels::Backend& be = *backend_;
-  internal::Workspace& ws = scratch_->ws;
-  const auto T = static_cast<std::int32_t>(batch.tokens.size());
+Status Model::prepare_kv(const StepBatch& batch, kernels::StateArena& states) {
   const auto n_seqs = static_cast<std::int32_t>(batch.seqs.size());
-  const std::int64_t hidden = std::int64_t{T} * c.n_embd;
-  ARBOR_ASSIGN_OR_RETURN(float* residual, ws.get(kResidual, hidden));
-  ARBOR_ASSIGN_OR_RETURN(float* normed, ws.get(kNormed, hidden));
-  ARBOR_ASSIGN_OR_RETURN(float* mixed, ws.get(kMixerOut, hidden));
-  ARBOR_ASSIGN_OR_RETURN(float* mlp_hidden, ws.get(kMlpHidden, std::int64_t{T} * 2 * c.mlp_inner));
-  ARBOR_ASSIGN_OR_RETURN(float* mlp_act, ws.get(kMlpAct, std::int64_t{T} * c.mlp_inner));
-
   // KV pages: each sequence that keeps state gets src's pages shared into dst and room for its
   // new tokens (copy-on-write of a shared, partly filled last page); one that keeps none reads
   // src's pages. Then one flat page table for the step.
   kernels::KvPagePool* kv = states.kv();
   std::vector<std::int32_t>& table = scratch_->page_table;
   std::vector<std::int32_t>& past = scratch_->past_len;
-  std::int32_t ld_table = 0;
+  std::int32_t& ld_table = scratch_->ld_page_table;
+  ld_table = 0;
   if (kv != nullptr) {
     past.assign(static_cast<std::size_t>(n_seqs), 0);
     std::vector<std::int32_t> reads(static_cast<std::size_t>(n_seqs), kernels::kNoSlot);
@@ -287,17 +327,34 @@ Status Model::forward_hybrid(const StepBatch& batch, kernels::StateArena& states
       std::copy(pages.begin(), pages.end(),
                 table.begin() + static_cast<std::ptrdiff_t>(s) * ld_table);
     }
-  } else if (c.n_layers_of(LayerKind::kAttention) > 0) {
+  } else if (config_.n_layers_of(LayerKind::kAttention) > 0) {
     return Status::invalid_argument(
         "forward: the state arena has no KV pages (make it with Model::make_state_arena)");
   }
+  return Status();
+}
+
+Status Model::forward_hybrid(const StepBatch& batch, kernels::StateArena& states) {
+  const ModelConfig& c = config_;
+  kernels::Backend& be = *backend_;
+  internal::Workspace& ws = scratch_->ws;
+  const auto T = static_cast<std::int32_t>(batch.tokens.size());
+  const auto n_seqs = static_cast<std::int32_t>(batch.seqs.size());
+  const std::int64_t hidden = std::int64_t{T} * c.n_embd;
+  ARBOR_ASSIGN_OR_RETURN(float* residual, ws.get(kResidual, hidden));
+  ARBOR_ASSIGN_OR_RETURN(float* normed, ws.get(kNormed, hidden));
+  ARBOR_ASSIGN_OR_RETURN(float* mixed, ws.get(kMixerOut, hidden));
+  ARBOR_ASSIGN_OR_RETURN(float* mlp_hidden, ws.get(kMlpHidden, std::int64_t{T} * 2 * c.mlp_inner));
+  ARBOR_ASSIGN_OR_RETURN(float* mlp_act, ws.get(kMlpAct, std::int64_t{T} * c.mlp_inner));
+  const kernels::KvPagePool* kv = states.kv();
+  const std::int32_t ld_table = scratch_->ld_page_table;
 
   // residual {T, n_embd} = embedding[tokens] * embedding_multiplier
   ARBOR_RETURN_IF_ERROR(
       be.embedding({batch.tokens.data(), embedding_, residual, T, c.embedding_multiplier}));
   MixerInput in{normed, mixed, T, batch.seqs.data(), n_seqs, &states,
-                kv != nullptr ? table.data() : nullptr, ld_table,
-                kv != nullptr ? past.data() : nullptr};
+                kv != nullptr ? scratch_->page_table.data() : nullptr, ld_table,
+                kv != nullptr ? scratch_->past_len.data() : nullptr};
   const float rm = c.residual_multiplier;
   for (std::int32_t l = 0; l < c.n_layer; ++l) {
     const auto li = static_cast<std::size_t>(l);
@@ -319,15 +376,10 @@ Status Model::forward_hybrid(const StepBatch& batch, kernels::StateArena& states
   }
   ARBOR_RETURN_IF_ERROR(
       be.rms_norm({mixed, residual, final_norm_, normed, T, c.n_embd, c.norm_eps, rm}));
-  if (kv != nullptr) {
-    for (const kernels::SeqSpan& sp : batch.seqs) {
-      if (sp.dst_slot != kernels::kNoSlot) kv->advance(sp.dst_slot, sp.n_tokens);
-    }
-  }
-  return finish_step(batch, normed, out);
+  return logits_step(batch, normed);
 }
 
-Status Model::finish_step(const StepBatch& batch, float* normed, StepOutput* out) {
+Status Model::logits_step(const StepBatch& batch, float* normed) {
   const ModelConfig& c = config_;
   kernels::Backend& be = *backend_;
   internal::Workspace& ws = scratch_->ws;
@@ -355,17 +407,25 @@ Status Model::finish_step(const StepBatch& batch, float* normed, StepOutput* out
   ARBOR_RETURN_IF_ERROR(be.linear({selected, c.n_embd, lm_head_, nullptr, logits, c.vocab_size,
                                    n_rows, c.n_embd, c.vocab_size, 1.0f / c.logits_scaling}));
   last_logit_rows_ = n_rows;
+  last_hidden_id_ = selected == normed ? kNormed : kSelected;
+  return Status();
+}
+
+Status Model::read_outputs(StepOutput* out) {
+  const ModelConfig& c = config_;
+  kernels::Backend& be = *backend_;
+  internal::Workspace& ws = scratch_->ws;
+  const auto n_rows = static_cast<std::size_t>(last_logit_rows_);
   if (out->want_logits) {
-    out->logits.resize(static_cast<std::size_t>(n_rows) * c.vocab_size);
+    out->logits.resize(n_rows * c.vocab_size);
     ARBOR_RETURN_IF_ERROR(be.download(out->logits.data(), ws.buffer(kLogits), 0,
                                       out->logits.size() * sizeof(float)));
   } else {
     out->logits.clear();
   }
   if (out->want_hidden) {
-    out->hidden.resize(static_cast<std::size_t>(n_rows) * c.n_embd);
-    ARBOR_RETURN_IF_ERROR(be.download(out->hidden.data(),
-                                      ws.buffer(selected == normed ? kNormed : kSelected), 0,
+    out->hidden.resize(n_rows * c.n_embd);
+    ARBOR_RETURN_IF_ERROR(be.download(out->hidden.data(), ws.buffer(last_hidden_id_), 0,
                                       out->hidden.size() * sizeof(float)));
   }
   return Status();

@@ -30,6 +30,10 @@ struct ModelOptions {
   // linear() weights' dtype; unset: the backend's default (fp32 on the CPU, bf16 on CUDA).
   std::optional<DType> weight_dtype;
   std::int32_t kv_page_size = 16;  // tokens per KV page (hybrid models)
+  // Decode steps (every sequence one token) run as CUDA graphs, one per batch shape
+  // (Backend::graph_begin; no effect on the CPU). Unset: on when the environment has
+  // ARBOR_CUDA_GRAPHS=1, off otherwise.
+  std::optional<bool> cuda_graphs;
 };
 
 // One forward step over the tokens of several sequences packed back to back.
@@ -76,13 +80,18 @@ class Model {
   // Hybrid models: bytes of K/V one token takes in all attention layers (0 otherwise).
   std::int64_t kv_bytes_per_token() const;
   std::int32_t kv_page_size() const { return options_.kv_page_size; }
+  // Whether decode steps are offered to the backend as graph steps (ModelOptions::cuda_graphs).
+  bool cuda_graphs() const { return cuda_graphs_; }
   // A state arena of n_slots slots; for a hybrid also a KV page pool of kv_pages pages of
   // kv_page_size tokens (0: room for 2,048 tokens per slot, at most 1 GiB).
   StatusOr<std::unique_ptr<kernels::StateArena>> make_state_arena(std::int32_t n_slots,
                                                                   std::int64_t kv_pages = 0) const;
 
   // Runs one step. Returns InvalidArgument for a malformed batch and OutOfRange for a token id
-  // outside [0, vocab_size) or a slot outside the arena.
+  // outside [0, vocab_size) or a slot outside the arena. With cuda_graphs() on, a decode step
+  // (one token per sequence) is a graph step of the backend, keyed by its number of tokens and
+  // logit rows, the arena and (hybrids) the page table's width: run eagerly the first time,
+  // recorded the second, replayed after (the same results as without graphs).
   Status forward(const StepBatch& batch, kernels::StateArena& states, StepOutput* out);
 
   // Samples one token per logits row of the last forward() on the model's backend: on a device
@@ -97,10 +106,19 @@ class Model {
   Status validate(const StepBatch& batch, const kernels::StateArena& states) const;
   Status load_mamba(internal::WeightLoader& loader);
   Status load_hybrid(internal::WeightLoader& loader);
-  Status forward_hybrid(const StepBatch& batch, kernels::StateArena& states, StepOutput* out);
-  // Shared tail of a step: the rows whose logits are wanted, lm_head, downloads. `normed` holds
+  // Hybrids: shares and reserves the step's KV pages and fills the page table and past lengths.
+  Status prepare_kv(const StepBatch& batch, kernels::StateArena& states);
+  // The ops of a step, up to the logits on the backend (no downloads, no host-side state
+  // changes, so they can run again when a graph replay falls back): as one graph step of the
+  // backend for a decode step with graphs on, else one by one.
+  Status run_ops(const StepBatch& batch, kernels::StateArena& states);
+  Status forward_mamba(const StepBatch& batch, kernels::StateArena& states);
+  Status forward_hybrid(const StepBatch& batch, kernels::StateArena& states);
+  // Shared tail of a step's ops: the rows whose logits are wanted and lm_head. `normed` holds
   // the final-normed hidden states of every token.
-  Status finish_step(const StepBatch& batch, float* normed, StepOutput* out);
+  Status logits_step(const StepBatch& batch, float* normed);
+  // Downloads what `out` asks for of the last step.
+  Status read_outputs(StepOutput* out);
 
   std::string dir_;
   ModelConfig config_;
@@ -121,6 +139,8 @@ class Model {
   struct Scratch;
   std::unique_ptr<Scratch> scratch_;
   std::int32_t last_logit_rows_ = 0;  // rows of logits the last forward() left on the backend
+  std::size_t last_hidden_id_ = 0;    // the workspace buffer holding those rows' hidden states
+  bool cuda_graphs_ = false;
 };
 
 }  // namespace arbor::models

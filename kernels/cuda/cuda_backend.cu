@@ -1,5 +1,5 @@
-// CudaBackend (see cuda_backend.h): memory, staging of host index arrays, cuBLAS GEMMs, and the
-// dispatch of every op to its kernel launcher (launch.h).
+// CudaBackend (see cuda_backend.h): memory, staging of host index arrays, cuBLAS GEMMs, the
+// dispatch of every op to its kernel launcher (launch.h), and graph steps (step_graphs.h).
 #include "kernels/cuda/cuda_backend.h"
 
 #include <cublas_v2.h>
@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "kernels/cuda/launch.h"
+#include "kernels/cuda/step_graphs.h"
 
 namespace arbor::kernels {
 namespace {
@@ -57,6 +58,7 @@ class DeviceScratch {
       cudaFree(ptr_);
     }
   }
+  bool fits(std::size_t bytes) const { return bytes <= bytes_; }
   StatusOr<void*> get(std::size_t bytes) {
     if (bytes > bytes_) {
       if (ptr_ != nullptr) {
@@ -144,11 +146,46 @@ class Stager {
 
 enum StageKind { kIds, kSeqs, kTable, kPast, kTokenSeq, kSampleRows, kStageKinds };
 
+// The ops as graph steps record them (StepGraphs::replayed).
+enum GraphOp : std::uint64_t {
+  kOpEmbedding = 1,
+  kOpRmsNorm,
+  kOpGatedRmsNorm,
+  kOpSiluMul,
+  kOpLinear,
+  kOpConv1d,
+  kOpMamba1Scan,
+  kOpMamba2Scan,
+  kOpPagedAttention,
+  kOpKvAppend,
+};
+
+// A graph step checks every field of an op's arguments against its recording (the replayed()
+// calls below). A new field changes the struct's size: add it to that op's replayed() call, then
+// update the size here.
+static_assert(sizeof(EmbeddingArgs) == 80);
+static_assert(sizeof(RmsNormArgs) == 96);
+static_assert(sizeof(GatedRmsNormArgs) == 112);
+static_assert(sizeof(SiluMulArgs) == 32);
+static_assert(sizeof(LinearArgs) == 112);
+static_assert(sizeof(Conv1dArgs) == 144);
+static_assert(sizeof(Mamba1ScanArgs) == 152);
+static_assert(sizeof(Mamba2ScanArgs) == 152);
+static_assert(sizeof(PagedAttentionArgs) == 152);
+static_assert(sizeof(KvAppendArgs) == 112);
+
+// The cuBLAS workspace, set once so that GEMMs inside graph recordings allocate nothing (and
+// run the same algorithms as outside them). 32 MiB is cuBLAS's own default on Hopper.
+constexpr std::size_t kCublasWorkspaceBytes = std::size_t{32} << 20;
+
 class CudaBackend final : public Backend {
  public:
-  explicit CudaBackend(DType weight_dtype) : weight_dtype_(weight_dtype) {}
+  explicit CudaBackend(DType weight_dtype)
+      : weight_dtype_(weight_dtype), graphs_(std::make_unique<cuda::StepGraphs>()) {}
   ~CudaBackend() override {
+    graphs_.reset();
     if (cublas_ != nullptr) cublasDestroy(cublas_);
+    if (cublas_workspace_ != nullptr) cudaFree(cublas_workspace_);
     if (stream_ != nullptr) cudaStreamDestroy(stream_);
     if (pinned_out_ != nullptr) cudaFreeHost(pinned_out_);
   }
@@ -159,6 +196,10 @@ class CudaBackend final : public Backend {
     ARBOR_CUBLAS_OK(cublasSetStream(cublas_, stream_), "cublasSetStream");
     // fp32 GEMMs in full fp32 (no TF32): the parity path.
     ARBOR_CUBLAS_OK(cublasSetMathMode(cublas_, CUBLAS_DEFAULT_MATH), "cublasSetMathMode");
+    // After cublasSetStream, which resets the workspace to cuBLAS's own pool.
+    ARBOR_CUDA_OK(cudaMalloc(&cublas_workspace_, kCublasWorkspaceBytes), "cuBLAS workspace");
+    ARBOR_CUBLAS_OK(cublasSetWorkspace(cublas_, cublas_workspace_, kCublasWorkspaceBytes),
+                    "cublasSetWorkspace");
     const char* sync = std::getenv("ARBOR_CUDA_SYNC");
     sync_each_op_ = sync != nullptr && std::string(sync) == "1";
     return Status();
@@ -169,6 +210,7 @@ class CudaBackend final : public Backend {
   DType weight_dtype() const override { return weight_dtype_; }
 
   StatusOr<BufferPtr> alloc(std::size_t bytes) override {
+    ARBOR_RETURN_IF_ERROR(outside_graph_step("alloc"));
     void* p = nullptr;
     if (bytes > 0) ARBOR_CUDA_OK(cudaMalloc(&p, bytes), "alloc");
     return BufferPtr(new CudaBuffer(p, bytes));
@@ -176,6 +218,7 @@ class CudaBackend final : public Backend {
   Status upload(const Buffer& dst, std::size_t offset, const void* src,
                 std::size_t bytes) override {
     ARBOR_CHECK(offset + bytes <= dst.bytes()) << "upload out of bounds";
+    ARBOR_RETURN_IF_ERROR(outside_graph_step("upload"));
     ARBOR_CUDA_OK(cudaMemcpyAsync(static_cast<char*>(dst.data()) + offset, src, bytes,
                                   cudaMemcpyHostToDevice, stream_),
                   "upload");
@@ -184,6 +227,7 @@ class CudaBackend final : public Backend {
   }
   Status download(void* dst, const Buffer& src, std::size_t offset, std::size_t bytes) override {
     ARBOR_CHECK(offset + bytes <= src.bytes()) << "download out of bounds";
+    ARBOR_RETURN_IF_ERROR(outside_graph_step("download"));
     ARBOR_CUDA_OK(cudaMemcpyAsync(dst, static_cast<const char*>(src.data()) + offset, bytes,
                                   cudaMemcpyDeviceToHost, stream_),
                   "download");
@@ -192,14 +236,23 @@ class CudaBackend final : public Backend {
   }
   Status fill_zero(const Buffer& dst, std::size_t offset, std::size_t bytes) override {
     ARBOR_CHECK(offset + bytes <= dst.bytes()) << "fill_zero out of bounds";
+    ARBOR_RETURN_IF_ERROR(outside_graph_step("fill_zero"));
     ARBOR_CUDA_OK(cudaMemsetAsync(static_cast<char*>(dst.data()) + offset, 0, bytes, stream_),
                   "fill_zero");
     return Status();
   }
   Status synchronize() override {
+    ARBOR_RETURN_IF_ERROR(outside_graph_step("synchronize"));
     ARBOR_CUDA_OK(cudaStreamSynchronize(stream_), "synchronize");
     return Status();
   }
+
+  bool graph_begin(std::uint64_t key) override {
+    if (sync_each_op_) return false;  // a per-op synchronisation cannot be recorded
+    return graphs_->begin(key, stream_) != cuda::StepGraphs::Mode::kOff;
+  }
+  StatusOr<bool> graph_end(bool ops_ok) override { return graphs_->end(ops_ok); }
+  GraphStats graph_stats() const override { return graphs_->stats(); }
 
   bool supports(const Conv1dArgs& a) const override { return a.d_conv >= 1 && a.d_conv <= 8; }
   bool supports(const Mamba1ScanArgs& a) const override { return a.d_state <= 256; }
@@ -208,24 +261,46 @@ class CudaBackend final : public Backend {
   Status embedding(const EmbeddingArgs& args) override {
     EmbeddingArgs a = args;
     ARBOR_ASSIGN_OR_RETURN(a.ids, stage(kIds, args.ids, args.n_tokens));
+    if (graphs_->replayed(kOpEmbedding, a.ids, a.table, a.out, a.n_tokens, a.scale)) {
+      return Status();
+    }
     return launched(cuda::embedding(a, stream_), "embedding");
   }
-  Status rms_norm(const RmsNormArgs& args) override {
-    return launched(cuda::rms_norm(args, stream_), "rms_norm");
+  Status rms_norm(const RmsNormArgs& a) override {
+    if (graphs_->replayed(kOpRmsNorm, a.add, a.residual, a.weight, a.out, a.n_rows, a.n, a.eps,
+                          a.add_scale)) {
+      return Status();
+    }
+    return launched(cuda::rms_norm(a, stream_), "rms_norm");
   }
-  Status gated_rms_norm(const GatedRmsNormArgs& args) override {
-    if (args.group_size <= 0 || args.n % args.group_size != 0) {
+  Status gated_rms_norm(const GatedRmsNormArgs& a) override {
+    if (a.group_size <= 0 || a.n % a.group_size != 0) {
       return Status::invalid_argument("gated_rms_norm: group_size must divide n");
     }
-    return launched(cuda::gated_rms_norm(args, stream_), "gated_rms_norm");
+    if (graphs_->replayed(kOpGatedRmsNorm, a.x, a.z, a.ld_z, a.weight, a.out, a.n_rows, a.n,
+                          a.group_size, a.norm_before_gate, a.eps)) {
+      return Status();
+    }
+    return launched(cuda::gated_rms_norm(a, stream_), "gated_rms_norm");
   }
-  Status silu_mul(const SiluMulArgs& args) override {
-    return launched(cuda::silu_mul(args, stream_), "silu_mul");
+  Status silu_mul(const SiluMulArgs& a) override {
+    if (graphs_->replayed(kOpSiluMul, a.x, a.ld_x, a.out, a.n_rows, a.n)) return Status();
+    return launched(cuda::silu_mul(a, stream_), "silu_mul");
   }
 
   Status linear(const LinearArgs& a) override {
     if (a.n_rows == 0) return Status();
     const float beta = 0.0f;
+    // bf16 weights: the input rows rounded to bf16 go here first.
+    void* xb = nullptr;
+    if (a.weight.dtype == DType::kBF16) {
+      const std::size_t n = static_cast<std::size_t>(a.n_rows) * a.n_in;
+      ARBOR_ASSIGN_OR_RETURN(xb, scratch(bf16_scratch_, n * sizeof(__nv_bfloat16)));
+    }
+    if (graphs_->replayed(kOpLinear, a.x, a.ld_x, a.weight, a.bias, a.y, a.ld_y, a.n_rows, a.n_in,
+                          a.n_out, a.alpha, xb)) {
+      return Status();
+    }
     if (a.weight.dtype == DType::kF32) {
       ARBOR_CUBLAS_OK(cublasSgemm(cublas_, CUBLAS_OP_T, CUBLAS_OP_N, a.n_out, a.n_rows, a.n_in,
                                   &a.alpha, static_cast<const float*>(a.weight.data), a.n_in,
@@ -233,8 +308,6 @@ class CudaBackend final : public Backend {
                                   static_cast<int>(a.ld_y)),
                       "linear (fp32)");
     } else if (a.weight.dtype == DType::kBF16) {
-      const std::size_t n = static_cast<std::size_t>(a.n_rows) * a.n_in;
-      ARBOR_ASSIGN_OR_RETURN(void* xb, bf16_scratch_.get(n * sizeof(__nv_bfloat16)));
       ARBOR_RETURN_IF_ERROR(launched(
           cuda::to_bf16(a.x, a.ld_x, static_cast<__nv_bfloat16*>(xb), a.n_rows, a.n_in, stream_),
           "linear (bf16 input)"));
@@ -262,12 +335,21 @@ class CudaBackend final : public Backend {
     for (std::int32_t s = 0; s < args.n_seqs; ++s) {
       max_tokens = std::max(max_tokens, args.seqs[s].n_tokens);
     }
+    if (graphs_->replayed(kOpConv1d, a.x, a.ld_x, a.weight, a.bias, a.silu, a.out, a.n_channels,
+                          a.d_conv, a.seqs, a.n_seqs, a.state, max_tokens)) {
+      return Status();
+    }
     return launched(cuda::conv1d(a, max_tokens, stream_), "conv1d");
   }
   Status mamba1_scan(const Mamba1ScanArgs& args) override {
     if (!supports(args)) return Status::unimplemented("cuda mamba1_scan: d_state must be <= 256");
     Mamba1ScanArgs a = args;
     ARBOR_ASSIGN_OR_RETURN(a.seqs, stage(kSeqs, args.seqs, args.n_seqs));
+    if (graphs_->replayed(kOpMamba1Scan, a.x, a.ld_x, a.dt, a.ld_dt, a.dt_bias, a.A, a.B, a.C,
+                          a.ld_bc, a.D, a.z, a.ld_z, a.y, a.d_inner, a.d_state, a.seqs, a.n_seqs,
+                          a.state)) {
+      return Status();
+    }
     return launched(cuda::mamba1_scan(a, stream_), "mamba1_scan");
   }
   Status mamba2_scan(const Mamba2ScanArgs& args) override {
@@ -277,6 +359,11 @@ class CudaBackend final : public Backend {
     }
     Mamba2ScanArgs a = args;
     ARBOR_ASSIGN_OR_RETURN(a.seqs, stage(kSeqs, args.seqs, args.n_seqs));
+    if (graphs_->replayed(kOpMamba2Scan, a.x, a.ld_x, a.dt, a.ld_dt, a.dt_bias, a.A, a.B, a.C,
+                          a.ld_bc, a.D, a.y, a.n_head, a.head_dim, a.n_group, a.d_state, a.dt_min,
+                          a.dt_max, a.seqs, a.n_seqs, a.state)) {
+      return Status();
+    }
     return launched(cuda::mamba2_scan(a, stream_), "mamba2_scan");
   }
 
@@ -287,20 +374,31 @@ class CudaBackend final : public Backend {
     }
     PagedAttentionArgs a = args;
     ARBOR_ASSIGN_OR_RETURN(const PagedStep step, stage_paged(a));
+    if (graphs_->replayed(kOpPagedAttention, a.q, a.ld_q, a.k, a.v, a.ld_kv, a.out, a.n_head,
+                          a.n_kv_head, a.head_dim, a.scale, a.seqs, a.n_seqs, a.page_table,
+                          a.ld_page_table, a.past_len, a.cache, step.n_tokens, step.token_seq)) {
+      return Status();
+    }
     return launched(cuda::paged_attention(a, step.n_tokens, step.token_seq, stream_),
                     "paged_attention");
   }
   Status kv_append(const KvAppendArgs& args) override {
     KvAppendArgs a = args;
     ARBOR_ASSIGN_OR_RETURN(const PagedStep step, stage_paged(a));
+    if (graphs_->replayed(kOpKvAppend, a.k, a.v, a.ld_kv, a.seqs, a.n_seqs, a.page_table,
+                          a.ld_page_table, a.past_len, a.cache, step.n_tokens, step.token_seq)) {
+      return Status();
+    }
     return launched(cuda::kv_append(a, step.n_tokens, step.token_seq, stream_), "kv_append");
   }
 
   Status log_softmax(const LogSoftmaxArgs& args) override {
+    ARBOR_RETURN_IF_ERROR(outside_graph_step("log_softmax"));
     return launched(cuda::log_softmax(args, stream_), "log_softmax");
   }
 
   Status sample(const SampleArgs& args) override {
+    ARBOR_RETURN_IF_ERROR(outside_graph_step("sample"));
     if (args.n_rows == 0) return Status();
     rows_.resize(static_cast<std::size_t>(args.n_rows));
     for (std::int32_t r = 0; r < args.n_rows; ++r) {
@@ -345,6 +443,7 @@ class CudaBackend final : public Backend {
  protected:
   Status copy_impl(const Buffer& dst, std::size_t dst_offset, const Buffer& src,
                    std::size_t src_offset, std::size_t bytes) override {
+    ARBOR_RETURN_IF_ERROR(outside_graph_step("copy"));
     ARBOR_CUDA_OK(cudaMemcpyAsync(static_cast<char*>(dst.data()) + dst_offset,
                                   static_cast<const char*>(src.data()) + src_offset, bytes,
                                   cudaMemcpyDeviceToDevice, stream_),
@@ -353,9 +452,30 @@ class CudaBackend final : public Backend {
   }
 
  private:
+  // The device copy of a host index array: through the graph step's own staging while one is
+  // active, else through the content-caching stagers.
   template <typename T>
   StatusOr<const T*> stage(StageKind kind, const T* host, std::size_t n) {
+    if (graphs_->active()) {
+      if (n == 0 || host == nullptr) return static_cast<const T*>(nullptr);
+      ARBOR_ASSIGN_OR_RETURN(const void* d, graphs_->stage(kind, host, n * sizeof(T)));
+      return static_cast<const T*>(d);
+    }
     return stagers_[kind].put(host, n, stream_);
+  }
+
+  // A scratch buffer of at least `bytes`; it may not grow while a graph is being recorded.
+  StatusOr<void*> scratch(DeviceScratch& s, std::size_t bytes) {
+    if (graphs_->recording() && !s.fits(bytes)) {
+      return Status::failed_precondition("cuda backend: scratch would grow in a graph recording");
+    }
+    return s.get(bytes);
+  }
+
+  Status outside_graph_step(const char* what) const {
+    if (!graphs_->active()) return Status();
+    return Status::failed_precondition(std::string("cuda backend: ") + what +
+                                       " inside a graph step");
   }
 
   struct PagedStep {
@@ -399,7 +519,9 @@ class CudaBackend final : public Backend {
   DType weight_dtype_;
   cudaStream_t stream_ = nullptr;
   cublasHandle_t cublas_ = nullptr;
+  void* cublas_workspace_ = nullptr;
   bool sync_each_op_ = false;
+  std::unique_ptr<cuda::StepGraphs> graphs_;
   std::array<Stager, kStageKinds> stagers_;
   DeviceScratch bf16_scratch_;
   DeviceScratch sample_out_;

@@ -3,8 +3,10 @@
 #   tools/gpu/check.sh [OUT_DIR]
 # 1. the cuda-labelled tests with ARBOR_REQUIRE_CUDA=1 (a skip is a failure);
 # 2. CPU vs CUDA logits through the CLI on the parity fixtures and the embedded model;
-# 3. decode and prefill speed of the embedded model;
-# 4. compute-sanitizer memcheck and racecheck on the op tests.
+# 3. decode and prefill speed of the embedded model, and decode of a random checkpoint with the
+#    shapes of Mamba-2 130m, each with CUDA graphs off and on;
+# 4. compute-sanitizer memcheck and racecheck on the op tests, memcheck on CUDA-graph decode
+#    (the whole reports in OUT_DIR/*.log).
 # Everything goes to stdout and OUT_DIR/check.log (default /tmp).
 set -uo pipefail
 out=${1:-/tmp}
@@ -42,10 +44,31 @@ PY
 done
 
 echo "== speed (embedded model)"
-$A bench decode --model assets/arith-mamba2 --backend cuda --batch 1,16,64,256 --tokens 128 \
-  --prompt-len 256
+for g in off on; do
+  $A bench decode --model assets/arith-mamba2 --backend cuda --batch 1,16,64,256 --tokens 128 \
+    --prompt-len 256 --cuda-graphs $g
+done
 $A bench prefill --model assets/arith-mamba2 --backend cuda --batch 1,8 --prompt-len 2048 \
   --repeats 3
+
+echo "== decode speed, CUDA graphs off and on (random Mamba-2 130m shapes, bf16)"
+m2=/tmp/arbor-mamba2-130m
+if [ ! -f "$m2/config.json" ]; then
+  mkdir -p "$m2"
+  cat > /tmp/arbor-mamba2-130m.json <<'JSON'
+{"model_type": "mamba2", "architectures": ["Mamba2ForCausalLM"], "vocab_size": 50280,
+ "hidden_size": 768, "num_hidden_layers": 24, "num_heads": 24, "head_dim": 64,
+ "state_size": 128, "n_groups": 1, "expand": 2, "conv_kernel": 4, "chunk_size": 256,
+ "use_bias": false, "use_conv_bias": true, "tie_word_embeddings": true,
+ "layer_norm_epsilon": 1e-5, "time_step_min": 0.001, "time_step_max": 0.1,
+ "time_step_limit": [0.0, 1e30], "bos_token_id": 0, "eos_token_id": 0}
+JSON
+  $A random-model --config /tmp/arbor-mamba2-130m.json --out "$m2" --seed 1 > /dev/null
+fi
+for g in off on; do
+  timeout 300 $A bench decode --model "$m2" --backend cuda --batch 1,16,64,256 --tokens 128 \
+    --prompt-len 256 --cuda-graphs $g
+done
 
 echo "== compute-sanitizer"
 for tool in memcheck racecheck; do
@@ -56,3 +79,10 @@ for tool in memcheck racecheck; do
   grep -E "^=========\s+(at|and|Error|Race|Write|Read)" "$out/$tool.log" | sort | uniq -c | head -20
   tail -3 "$out/$tool.log"
 done
+# Graph replays (no ARBOR_CUDA_SYNC: it turns graphs off).
+graph_tests='Models/CudaGraphsTest.DecodeMatches*/mamba2_b_fp32'
+graph_tests+=':Models/CudaGraphsTest.StepWhose*/mamba1_b_bf16'
+timeout 150 compute-sanitizer --tool memcheck --error-exitcode 9 .device/models_cuda_test \
+  --gtest_filter="$graph_tests" --gtest_brief=1 > "$out/memcheck_graphs.log" 2>&1
+echo "memcheck (CUDA graphs) exit status: $?"
+tail -3 "$out/memcheck_graphs.log"
