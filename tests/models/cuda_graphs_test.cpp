@@ -16,7 +16,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
-#include <filesystem>
 #include <numeric>
 #include <set>
 #include <string>
@@ -26,7 +25,7 @@
 #include "core/random.h"
 #include "models/model.h"
 #include "tests/kernels/cuda_test_util.h"
-#include "tests/models/hybrid_test_util.h"
+#include "tests/models/cuda_model_util.h"
 
 namespace arbor::models {
 namespace {
@@ -39,37 +38,9 @@ using kernels::SeqSpan;
 constexpr double kTol = 1e-5;
 constexpr std::int32_t kSlots = 16;
 
-// The random hybrid checkpoint, written once per process and removed at exit.
-const std::string& hybrid_dir() {
-  struct Dir {
-    Dir()
-        : path(arbor::testing::make_hybrid_checkpoint(arbor::testing::hybrid_config("MAMA"), 23)) {}
-    ~Dir() {
-      if (!path.empty()) std::filesystem::remove_all(path);
-    }
-    std::string path;
-  };
-  static const Dir dir;
-  return dir.path;
-}
+using arbor::testing::norm_err;
 
-std::string model_dir(const std::string& name) {
-  if (name == "arith_mamba2") return std::string(ARBOR_SOURCE_DIR) + "/assets/arith-mamba2";
-  if (name == "hybrid") return hybrid_dir();
-  return std::string(ARBOR_SOURCE_DIR) + "/tests/data/parity/" + name;
-}
-
-// max |a - b| / max(1, max |b|) over n values.
-double norm_err(const float* a, const float* b, std::size_t n) {
-  double diff = 0, ref = 1;
-  for (std::size_t i = 0; i < n; ++i) {
-    const double d = std::fabs(static_cast<double>(a[i]) - b[i]);
-    if (std::isnan(d)) return INFINITY;
-    diff = std::max(diff, d);
-    ref = std::max(ref, std::fabs(static_cast<double>(b[i])));
-  }
-  return diff / ref;
-}
+std::string model_dir(const std::string& name) { return arbor::testing::cuda_test_model_dir(name); }
 
 // One step's batch: tokens, spans and (optionally) the rows whose logits are wanted.
 struct Step {

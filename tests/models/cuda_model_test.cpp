@@ -20,7 +20,7 @@
 #include "core/random.h"
 #include "models/model.h"
 #include "tests/kernels/cuda_test_util.h"
-#include "tests/models/hybrid_test_util.h"
+#include "tests/models/cuda_model_util.h"
 
 namespace arbor::models {
 namespace {
@@ -33,36 +33,9 @@ constexpr double kFp32Tol = 1e-4;
 constexpr double kBf16Tol = 5e-2;
 constexpr double kBf16Top1 = 0.8;
 
-// The random hybrid checkpoint, written once per process and removed at exit.
-const std::string& hybrid_dir() {
-  struct Dir {
-    Dir() : path(arbor::testing::make_hybrid_checkpoint(arbor::testing::hybrid_config("MAMA"), 21)) {}
-    ~Dir() {
-      if (!path.empty()) std::filesystem::remove_all(path);
-    }
-    std::string path;
-  };
-  static const Dir dir;
-  return dir.path;
-}
+using arbor::testing::norm_err;
 
-std::string model_dir(const std::string& name) {
-  if (name == "arith_mamba2") return std::string(ARBOR_SOURCE_DIR) + "/assets/arith-mamba2";
-  if (name == "hybrid") return hybrid_dir();
-  return std::string(ARBOR_SOURCE_DIR) + "/tests/data/parity/" + name;
-}
-
-// max |a - b| / max(1, max |b|) over n values.
-double norm_err(const float* a, const float* b, std::size_t n) {
-  double diff = 0, ref = 1;
-  for (std::size_t i = 0; i < n; ++i) {
-    const double d = std::fabs(static_cast<double>(a[i]) - b[i]);
-    if (std::isnan(d)) return INFINITY;
-    diff = std::max(diff, d);
-    ref = std::max(ref, std::fabs(static_cast<double>(b[i])));
-  }
-  return diff / ref;
-}
+std::string model_dir(const std::string& name) { return arbor::testing::cuda_test_model_dir(name); }
 
 std::int32_t argmax(const float* x, std::int32_t n) {
   return static_cast<std::int32_t>(std::max_element(x, x + n) - x);
