@@ -29,8 +29,7 @@ class CudaGraphStepsTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ARBOR_SKIP_WITHOUT_CUDA();
-    const char* sync = std::getenv("ARBOR_CUDA_SYNC");
-    if (sync != nullptr && std::string(sync) == "1") {
+    if (::arbor::testing::cuda_sync_forced()) {
       GTEST_SKIP() << "ARBOR_CUDA_SYNC=1 turns CUDA graphs off";
     }
     auto b = make_backend(DeviceKind::kCuda, {DType::kF32});

@@ -18,6 +18,12 @@ inline bool cuda_required() {
   return v != nullptr && std::string(v) == "1";
 }
 
+// ARBOR_CUDA_SYNC=1 (sync after every op) turns CUDA graphs off.
+inline bool cuda_sync_forced() {
+  const char* v = std::getenv("ARBOR_CUDA_SYNC");
+  return v != nullptr && std::string(v) == "1";
+}
+
 // Ok when a CUDA backend (fp32 weights) can be made in this process; else make_backend's status.
 // Probed once per process.
 inline Status cuda_probe() {

@@ -84,8 +84,7 @@ class CudaGraphsTest : public ::testing::TestWithParam<std::tuple<std::string, D
  protected:
   void SetUp() override {
     ARBOR_SKIP_WITHOUT_CUDA();
-    const char* sync = std::getenv("ARBOR_CUDA_SYNC");
-    if (sync != nullptr && std::string(sync) == "1") {
+    if (::arbor::testing::cuda_sync_forced()) {
       GTEST_SKIP() << "ARBOR_CUDA_SYNC=1 turns CUDA graphs off";
     }
     ASSERT_NO_FATAL_FAILURE(open(&eager_, false));

@@ -93,8 +93,7 @@ class CudaEngineTest : public ::testing::TestWithParam<std::string> {
   // ARBOR_CUDA_SYNC=1 turned graphs off); with them off, none.
   void expect_graphs_used(const Engine& e, bool replays) const {
     const kernels::Backend::GraphStats g = e.model().backend().graph_stats();
-    const char* sync = std::getenv("ARBOR_CUDA_SYNC");
-    if (sync != nullptr && std::string(sync) == "1") {
+    if (::arbor::testing::cuda_sync_forced()) {
       EXPECT_EQ(g.launched, 0u);
     } else if (graphs_) {
       EXPECT_GT(g.captured, 0u);
